@@ -1,0 +1,2 @@
+// Ctm.Core: Consistency Trajectory Models on TorchSharp.
+[assembly: System.CLSCompliant(false)]

@@ -1,0 +1,165 @@
+using System;
+using Ctm.Core.Preconditioning;
+using Microsoft.Extensions.Options;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Models;
+
+/// <summary>
+/// The standard <see cref="ITrajectoryModel"/>: CTM's EDM preconditioning around any user network F
+/// (official <c>KarrasDenoiser.get_denoised_and_G</c> with <c>inner_parametrization='edm'</c>, outer 'euler').
+/// </summary>
+/// <remarks>
+/// <para>g(x_t,t,s) = c_skip(t)·x_t + c_out(t)·F(c_in(t)·x_t, c_noise(t), c_noise(s)[, labels]);
+/// G(x_t,t,s) = (s/t)·x_t + (1 − s/t)·g, with c_noise(σ) = ln(σ)/4 passed as vectors of shape [B].</para>
+/// <para>The network is borrowed: this wrapper never disposes it, moves it, or changes its train/eval mode. Class
+/// labels reach the network as int64 ids of shape [B]; one-hot encoding, if any, is the network's business.</para>
+/// <para>Ownership: inputs are borrowed; each public method returns one new tensor. Gradients flow normally, so the
+/// same object serves sampling (wrap calls in <c>torch.no_grad()</c> or <c>inference_mode()</c>) and training.</para>
+/// </remarks>
+public sealed class CtmTrajectoryModel : ITrajectoryModel
+{
+    private readonly NetworkAdapter _net;
+    private readonly CtmOptions _options;
+
+    /// <summary>Wraps an unconditional network F(x_in, c_noise(t), c_noise(s)).</summary>
+    /// <param name="network">The raw network (borrowed, never disposed).</param>
+    /// <param name="options">Schedule constants; defaults to the paper's (σ_min 0.002, σ_max 80, σ_data 0.5, ρ 7).</param>
+    public CtmTrajectoryModel(nn.Module<Tensor, Tensor, Tensor, Tensor> network, CtmOptions? options = null)
+    {
+        if (network is null) throw new ArgumentNullException(nameof(network));
+        _net = new NetworkAdapter(network, (x, ct, cs, _) => network.call(x, ct, cs));
+        _options = Checked(options);
+    }
+
+    /// <summary>Wraps a class-conditional network F(x_in, c_noise(t), c_noise(s), labels).</summary>
+    /// <param name="network">The raw network (borrowed, never disposed).</param>
+    /// <param name="numClasses">Number of classes (labels are ids in [0, numClasses)).</param>
+    /// <param name="options">Schedule constants; defaults to the paper's.</param>
+    public CtmTrajectoryModel(nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor> network, int numClasses, CtmOptions? options = null)
+    {
+        if (network is null) throw new ArgumentNullException(nameof(network));
+        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "A class-conditional model needs at least 1 class.");
+        _net = new NetworkAdapter(network, (x, ct, cs, y) => network.call(x, ct, cs, y!));
+        NumClasses = numClasses;
+        _options = Checked(options);
+    }
+
+    /// <summary>Wraps an unconditional network with options from dependency injection.</summary>
+    /// <param name="network">The raw network (borrowed).</param>
+    /// <param name="options">Options accessor.</param>
+    public CtmTrajectoryModel(nn.Module<Tensor, Tensor, Tensor, Tensor> network, IOptions<CtmOptions> options)
+        : this(network, (options ?? throw new ArgumentNullException(nameof(options))).Value) { }
+
+    /// <summary>The wrapped network F (borrowed; owned by the caller).</summary>
+    public nn.Module Network => _net.Module;
+
+    /// <summary>A copy of the options in force.</summary>
+    public CtmOptions Options => _options.Clone();
+
+    /// <inheritdoc />
+    public double SigmaMin => _options.SigmaMin;
+
+    /// <inheritdoc />
+    public double SigmaMax => _options.SigmaMax;
+
+    /// <inheritdoc />
+    public double SigmaData => _options.SigmaData;
+
+    /// <inheritdoc />
+    public int NumClasses { get; }
+
+    /// <inheritdoc />
+    public Device Device => _net.Device;
+
+    /// <inheritdoc />
+    public ScalarType DType => _net.DType ?? ScalarType.Float32;
+
+    /// <inheritdoc />
+    public Tensor Jump(Tensor x, Tensor t, Tensor s, Tensor? labels = null)
+    {
+        Validate(x, t, s, labels);
+        return JumpUnchecked(x, t, s, labels);
+    }
+
+    /// <inheritdoc />
+    public Tensor Predict(Tensor x, Tensor t, Tensor s, Tensor? labels = null)
+    {
+        Validate(x, t, s, labels);
+        return PredictUnchecked(x, t, s, labels);
+    }
+
+    /// <inheritdoc />
+    public Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels = null) => Predict(x, sigma, sigma, labels);
+
+    /// <inheritdoc cref="ITrajectoryModel.Jump(Tensor, double, double, Tensor?)" />
+    public Tensor Jump(Tensor x, double t, double s, Tensor? labels = null) => ScalarTimes.Jump(this, x, t, s, labels);
+
+    /// <inheritdoc cref="ITrajectoryModel.Predict(Tensor, double, double, Tensor?)" />
+    public Tensor Predict(Tensor x, double t, double s, Tensor? labels = null) => ScalarTimes.Predict(this, x, t, s, labels);
+
+    /// <inheritdoc cref="IDenoiser.Denoise(Tensor, double, Tensor?)" />
+    public Tensor Denoise(Tensor x, double sigma, Tensor? labels = null) => ScalarTimes.Denoise(this, x, sigma, labels);
+
+    /// <summary>
+    /// The raw network output F(c_in(t)·x_t, c_noise(t), c_noise(s)), e.g. to compare with a reference implementation.
+    /// </summary>
+    /// <param name="x">x_t (borrowed).</param>
+    /// <param name="t">Start time(s), scalar or [B].</param>
+    /// <param name="s">End time(s), scalar or [B].</param>
+    /// <param name="labels">Class ids or null.</param>
+    public Tensor RawOutput(Tensor x, Tensor t, Tensor s, Tensor? labels = null)
+    {
+        Validate(x, t, s, labels);
+        using var scope = NewDisposeScope();
+        var tb = TimeBroadcast.ToBatch(t, x);
+        var xIn = EdmPreconditioning.CIn(tb, SigmaData) * x;
+        return _net.Call(xIn, EdmPreconditioning.CNoise(TimeBroadcast.ToVector(t, x)),
+            EdmPreconditioning.CNoise(TimeBroadcast.ToVector(s, x)), labels).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>G without input checks, for inner loops that already validated (training losses, samplers).</summary>
+    internal Tensor JumpUnchecked(Tensor x, Tensor t, Tensor s, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        var g = PredictUnchecked(x, t, s, labels);
+        return CtmJump.Apply(x, g, TimeBroadcast.ToBatch(t, x), TimeBroadcast.ToBatch(s, x)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>g without input checks.</summary>
+    internal Tensor PredictUnchecked(Tensor x, Tensor t, Tensor s, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        var tb = TimeBroadcast.ToBatch(t, x);
+        var f = _net.Call(EdmPreconditioning.CIn(tb, SigmaData) * x,
+            EdmPreconditioning.CNoise(TimeBroadcast.ToVector(t, x)),
+            EdmPreconditioning.CNoise(TimeBroadcast.ToVector(s, x)), labels);
+        // g = c_skip(t)·x + c_out(t)·F   (EDM scalings depend on t only)
+        var g = EdmPreconditioning.CSkip(tb, SigmaData) * x + EdmPreconditioning.COut(tb, SigmaData) * f;
+        return g.MoveToOuterDisposeScope();
+    }
+
+    private void Validate(Tensor x, Tensor t, Tensor s, Tensor? labels)
+    {
+        if (x is null) throw new ArgumentNullException(nameof(x));
+        if (t is null) throw new ArgumentNullException(nameof(t));
+        if (s is null) throw new ArgumentNullException(nameof(s));
+        if (!_options.ValidateInputs) return;
+        var device = Device;
+        TensorGuard.Batch(x, device, nameof(x));
+        TensorGuard.DType(x, DType, nameof(x));
+        long b = x.shape[0];
+        TensorGuard.Times(t, b, SigmaMin, SigmaMax, nameof(t), "[σ_min, σ_max]");
+        TensorGuard.Times(s, b, SigmaMin, SigmaMax, nameof(s), "[σ_min, σ_max]");
+        TensorGuard.NotAfter(t, s);
+        TensorGuard.Labels(labels, b, NumClasses, device);
+    }
+
+    private static CtmOptions Checked(CtmOptions? options)
+    {
+        var o = (options ?? new CtmOptions()).Clone();
+        o.Validate();
+        return o;
+    }
+}

@@ -1,0 +1,107 @@
+using System;
+using Ctm.Core.Preconditioning;
+using Microsoft.Extensions.Options;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Models;
+
+/// <summary>
+/// An EDM denoiser around a user network (the CTM teacher abstraction; Karras et al. 2022, <c>EDMPrecond</c>):
+/// D(x, σ) = c_skip(σ)·x + c_out(σ)·F(c_in(σ)·x, c_noise(σ)[, labels]), c_noise(σ) = ln(σ)/4.
+/// </summary>
+/// <remarks>
+/// Same preconditioning as <see cref="CtmTrajectoryModel"/> on its diagonal, so a student whose t-branch copies the
+/// teacher's weights starts as the teacher. The network is borrowed: never disposed, moved or mode-switched here.
+/// Inputs are borrowed; each call returns one new tensor.
+/// </remarks>
+public sealed class EdmDenoiser : IDenoiser
+{
+    private readonly NetworkAdapter _net;
+    private readonly CtmOptions _options;
+
+    /// <summary>Wraps an unconditional network F(x_in, c_noise).</summary>
+    /// <param name="network">The raw network (borrowed).</param>
+    /// <param name="options">Schedule constants; defaults to the paper's.</param>
+    public EdmDenoiser(nn.Module<Tensor, Tensor, Tensor> network, CtmOptions? options = null)
+    {
+        if (network is null) throw new ArgumentNullException(nameof(network));
+        _net = new NetworkAdapter(network, (x, c, _, _) => network.call(x, c));
+        _options = Checked(options);
+    }
+
+    /// <summary>Wraps a class-conditional network F(x_in, c_noise, labels).</summary>
+    /// <param name="network">The raw network (borrowed).</param>
+    /// <param name="numClasses">Number of classes.</param>
+    /// <param name="options">Schedule constants; defaults to the paper's.</param>
+    public EdmDenoiser(nn.Module<Tensor, Tensor, Tensor, Tensor> network, int numClasses, CtmOptions? options = null)
+    {
+        if (network is null) throw new ArgumentNullException(nameof(network));
+        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "A class-conditional model needs at least 1 class.");
+        _net = new NetworkAdapter(network, (x, c, _, y) => network.call(x, c, y!));
+        NumClasses = numClasses;
+        _options = Checked(options);
+    }
+
+    /// <summary>Wraps an unconditional network with options from dependency injection.</summary>
+    /// <param name="network">The raw network (borrowed).</param>
+    /// <param name="options">Options accessor.</param>
+    public EdmDenoiser(nn.Module<Tensor, Tensor, Tensor> network, IOptions<CtmOptions> options)
+        : this(network, (options ?? throw new ArgumentNullException(nameof(options))).Value) { }
+
+    /// <summary>The wrapped network (borrowed; owned by the caller).</summary>
+    public nn.Module Network => _net.Module;
+
+    /// <inheritdoc />
+    public double SigmaMin => _options.SigmaMin;
+
+    /// <inheritdoc />
+    public double SigmaMax => _options.SigmaMax;
+
+    /// <inheritdoc />
+    public double SigmaData => _options.SigmaData;
+
+    /// <inheritdoc />
+    public int NumClasses { get; }
+
+    /// <inheritdoc />
+    public Device Device => _net.Device;
+
+    /// <inheritdoc />
+    public ScalarType DType => _net.DType ?? ScalarType.Float32;
+
+    /// <inheritdoc />
+    public Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels = null)
+    {
+        if (x is null) throw new ArgumentNullException(nameof(x));
+        if (sigma is null) throw new ArgumentNullException(nameof(sigma));
+        if (_options.ValidateInputs)
+        {
+            TensorGuard.Batch(x, Device, nameof(x));
+            TensorGuard.DType(x, DType, nameof(x));
+            TensorGuard.Times(sigma, x.shape[0], SigmaMin, SigmaMax, nameof(sigma), "[σ_min, σ_max]");
+            TensorGuard.Labels(labels, x.shape[0], NumClasses, Device);
+        }
+        return DenoiseUnchecked(x, sigma, labels);
+    }
+
+    /// <inheritdoc cref="IDenoiser.Denoise(Tensor, double, Tensor?)" />
+    public Tensor Denoise(Tensor x, double sigma, Tensor? labels = null) => ScalarTimes.Denoise(this, x, sigma, labels);
+
+    /// <summary>D without input checks (training inner loops).</summary>
+    internal Tensor DenoiseUnchecked(Tensor x, Tensor sigma, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        var sb = TimeBroadcast.ToBatch(sigma, x);
+        var cNoise = EdmPreconditioning.CNoise(TimeBroadcast.ToVector(sigma, x));
+        var f = _net.Call(EdmPreconditioning.CIn(sb, SigmaData) * x, cNoise, cNoise, labels);
+        return (EdmPreconditioning.CSkip(sb, SigmaData) * x + EdmPreconditioning.COut(sb, SigmaData) * f).MoveToOuterDisposeScope();
+    }
+
+    private static CtmOptions Checked(CtmOptions? options)
+    {
+        var o = (options ?? new CtmOptions()).Clone();
+        o.Validate();
+        return o;
+    }
+}

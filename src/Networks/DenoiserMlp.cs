@@ -1,0 +1,50 @@
+using System;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Networks;
+
+/// <summary>
+/// An EDM network F(x_in, c_noise(σ)) for vectors: <see cref="TrajectoryMlp"/> without the s-branch. Wrap it in
+/// <see cref="Models.EdmDenoiser"/> to get a teacher.
+/// </summary>
+/// <remarks>Its state-dict keys are a subset of <see cref="TrajectoryMlp"/>'s with the same options.</remarks>
+public sealed class DenoiserMlp : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly Linear inp;
+    private readonly TimeMapping map_t;
+    private readonly ModuleList<MlpBlock> blocks;
+    private readonly Linear output;
+
+    /// <summary>Creates the network.</summary>
+    /// <param name="options">Shape; defaults to 2-D, 128 hidden, 3 blocks.</param>
+    /// <param name="name">Module name.</param>
+    public DenoiserMlp(MlpOptions? options = null, string name = "denoiser_mlp") : base(name)
+    {
+        var o = options ?? new MlpOptions();
+        o.Validate();
+        Options = o;
+        inp = nn.Linear(o.Dimension, o.Hidden);
+        map_t = new TimeMapping(o.EmbeddingChannels, o.Hidden, o.EmbeddingScale);
+        blocks = new ModuleList<MlpBlock>();
+        for (int i = 0; i < o.Blocks; i++) blocks.Add(new MlpBlock(o.Hidden, withSBranch: false));
+        output = nn.Linear(o.Hidden, o.Dimension);
+        RegisterComponents();
+    }
+
+    /// <summary>The shape options.</summary>
+    public MlpOptions Options { get; }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x, Tensor cNoise)
+    {
+        if (x.dim() != 2 || x.shape[1] != Options.Dimension)
+            throw new ArgumentException($"DenoiserMlp expects x of shape [B, {Options.Dimension}], got [{string.Join(", ", x.shape)}].", nameof(x));
+        using var scope = NewDisposeScope();
+        var embT = map_t.call(cNoise);
+        var h = inp.call(x);
+        foreach (var block in blocks) h = block.call(h, embT, null);
+        return output.call(nn.functional.silu(h)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,60 @@
+using System;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Networks;
+
+/// <summary>
+/// A CTM network F(x_in, c_noise(t), c_noise(s)) for vectors (2-D toy data, tabular data): a residual MLP whose blocks
+/// receive a t-embedding and a parallel s-embedding, as SongUNet's <c>affine</c>/<c>affine_s</c>.
+/// Wrap it in <see cref="Models.CtmTrajectoryModel"/>.
+/// </summary>
+/// <remarks>
+/// Key names match <see cref="DenoiserMlp"/> for every part but the s-branch (<c>map_s.*</c>, <c>blocks.*.affine_s.*</c>),
+/// so a student can start from a teacher's weights (official CTM initialisation). Build it outside any dispose scope.
+/// </remarks>
+public sealed class TrajectoryMlp : nn.Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private readonly Linear inp;
+    private readonly TimeMapping map_t;
+    private readonly TimeMapping map_s;
+    private readonly ModuleList<MlpBlock> blocks;
+    private readonly Linear output;
+
+    /// <summary>Creates the network.</summary>
+    /// <param name="options">Shape; defaults to 2-D, 128 hidden, 3 blocks.</param>
+    /// <param name="name">Module name.</param>
+    public TrajectoryMlp(MlpOptions? options = null, string name = "trajectory_mlp") : base(name)
+    {
+        var o = options ?? new MlpOptions();
+        o.Validate();
+        Options = o;
+        inp = nn.Linear(o.Dimension, o.Hidden);
+        map_t = new TimeMapping(o.EmbeddingChannels, o.Hidden, o.EmbeddingScale);
+        map_s = new TimeMapping(o.EmbeddingChannels, o.Hidden, o.EmbeddingScale);
+        blocks = new ModuleList<MlpBlock>();
+        for (int i = 0; i < o.Blocks; i++) blocks.Add(new MlpBlock(o.Hidden, withSBranch: true));
+        output = nn.Linear(o.Hidden, o.Dimension);
+        RegisterComponents();
+    }
+
+    /// <summary>The shape options.</summary>
+    public MlpOptions Options { get; }
+
+    /// <summary>The output layer: the "last layer" for CTM's adaptive loss weights.</summary>
+    public Linear OutputLayer => output;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x, Tensor cNoiseT, Tensor cNoiseS)
+    {
+        if (x.dim() != 2 || x.shape[1] != Options.Dimension)
+            throw new ArgumentException($"TrajectoryMlp expects x of shape [B, {Options.Dimension}], got [{string.Join(", ", x.shape)}].", nameof(x));
+        using var scope = NewDisposeScope();
+        var embT = map_t.call(cNoiseT);
+        var embS = map_s.call(cNoiseS);
+        var h = inp.call(x);
+        foreach (var block in blocks) h = block.call(h, embT, embS);
+        return output.call(nn.functional.silu(h)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,186 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Ctm.Core.Schedules;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Sampling;
+
+/// <summary>
+/// γ-sampling for any <see cref="ITrajectoryModel"/> (Kim et al. 2024, Algorithm 1; official <c>sample_exact</c>,
+/// <c>sample_gamma_multistep</c>, <c>sample_multistep</c>).
+/// </summary>
+/// <remarks>
+/// For n = 0..N−1 on the grid t_0 &gt; … &gt; t_N:
+/// <list type="bullet">
+/// <item>γ = 0: x ← G(x, t_n, t_{n+1}) — deterministic long jumps;</item>
+/// <item>0 &lt; γ &lt; 1: s_n = √(1−γ²)(t_{n+1} − σ_min) + σ_min; x ← G(x, t_n, s_n); x ← x + √(t_{n+1}² − s_n²)·z;</item>
+/// <item>γ = 1: x ← G(x, t_n, σ_min) + √(t_{n+1}² − σ_min²)·z — consistency-model multistep sampling;</item>
+/// </list>
+/// never re-noising after the last jump. Stateless: the instance only binds the model and the sample shape, so one
+/// sampler may serve concurrent callers on different threads. Runs under <c>torch.no_grad()</c>.
+/// </remarks>
+public sealed partial class GammaSampler : IGammaSampler
+{
+    private readonly long[] _sampleShape;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a sampler for <paramref name="model"/> producing samples of <paramref name="sampleShape"/>.</summary>
+    /// <param name="model">The trajectory model (borrowed).</param>
+    /// <param name="sampleShape">Shape of one sample, e.g. [2] for 2-D points or [1, 28, 28] for MNIST.</param>
+    /// <param name="clampOutput">Optional final clamp of the returned samples (the official image sampler clamps to [−1, 1]).</param>
+    /// <param name="logger">Logger; defaults to <see cref="NullLogger.Instance"/>.</param>
+    public GammaSampler(ITrajectoryModel model, long[] sampleShape, (double Min, double Max)? clampOutput = null, ILogger<GammaSampler>? logger = null)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        if (sampleShape is null || sampleShape.Length == 0 || sampleShape.Any(d => d < 1))
+            throw new ArgumentException("sampleShape must list the positive sizes of one sample, e.g. [2] or [1, 28, 28].", nameof(sampleShape));
+        if (clampOutput is { } c && !(c.Min < c.Max))
+            throw new ArgumentException($"clampOutput needs Min < Max, got ({c.Min}, {c.Max}).", nameof(clampOutput));
+        _sampleShape = (long[])sampleShape.Clone();
+        ClampOutput = clampOutput;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <inheritdoc />
+    public ITrajectoryModel Model { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<long> SampleShape => _sampleShape;
+
+    /// <summary>The final clamp range, if any.</summary>
+    public (double Min, double Max)? ClampOutput { get; }
+
+    /// <inheritdoc />
+    public Tensor Sample(int n, double gamma, int steps, Tensor? labels = null, Generator? generator = null,
+        IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (steps < 1)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps (the number of jumps, NFE) must be at least 1.");
+        return Sample(n, gamma, KarrasGrid(steps), labels, generator, progress, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Tensor Sample(int n, double gamma, IReadOnlyList<double> timeGrid, Tensor? labels = null, Generator? generator = null,
+        IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "n (the number of samples) must be at least 1.");
+        if (timeGrid is null) throw new ArgumentNullException(nameof(timeGrid));
+        CheckGamma(gamma);
+        var grid = timeGrid.ToArray();
+        KarrasSchedule.Validate(grid, Model.SigmaMin, Model.SigmaMax, allowFinalZero: false, nameof(timeGrid));
+        var gen = generator ?? Noise.FreshGenerator();
+        try
+        {
+            using var scope = NewDisposeScope();
+            // x_T = t_0·z
+            var xT = Noise.Normal(new[] { (long)n }.Concat(_sampleShape).ToArray(), Model.DType, Model.Device, gen) * grid[0];
+            return Run(xT, gamma, grid, labels, gen, progress, cancellationToken).MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            if (generator is null) gen.Dispose();
+        }
+    }
+
+    /// <summary>Draws samples from x_T with <paramref name="steps"/> jumps on the Karras sampling grid.</summary>
+    /// <param name="xT">Starting state [B, …] at σ_max (borrowed).</param>
+    /// <param name="gamma">γ ∈ [0, 1].</param>
+    /// <param name="steps">Number of jumps, ≥ 1.</param>
+    /// <param name="labels">Class ids [B] or null.</param>
+    /// <param name="generator">Source of the re-noising noise.</param>
+    /// <param name="progress">Optional per-jump progress.</param>
+    /// <param name="cancellationToken">Checked between jumps.</param>
+    public Tensor Sample(Tensor xT, double gamma, int steps, Tensor? labels = null, Generator? generator = null,
+        IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (steps < 1)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps (the number of jumps, NFE) must be at least 1.");
+        return Sample(xT, gamma, KarrasGrid(steps), labels, generator, progress, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Tensor Sample(Tensor xT, double gamma, IReadOnlyList<double> timeGrid, Tensor? labels = null, Generator? generator = null,
+        IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (xT is null) throw new ArgumentNullException(nameof(xT));
+        if (timeGrid is null) throw new ArgumentNullException(nameof(timeGrid));
+        CheckGamma(gamma);
+        var grid = timeGrid.ToArray();
+        KarrasSchedule.Validate(grid, Model.SigmaMin, Model.SigmaMax, allowFinalZero: false, nameof(timeGrid));
+        TensorGuard.Batch(xT, Model.Device, nameof(xT));
+        TensorGuard.SampleShape(xT, _sampleShape, nameof(xT));
+        var gen = generator ?? Noise.FreshGenerator();
+        try
+        {
+            return Run(xT, gamma, grid, labels, gen, progress, cancellationToken);
+        }
+        finally
+        {
+            if (generator is null) gen.Dispose();
+        }
+    }
+
+    private double[] KarrasGrid(int steps)
+    {
+        var rho = Model is Models.CtmTrajectoryModel m ? m.Options.Rho : KarrasSchedule.DefaultRho;
+        return KarrasSchedule.SamplingGrid(steps, Model.SigmaMin, Model.SigmaMax, rho);
+    }
+
+    private Tensor Run(Tensor xT, double gamma, double[] t, Tensor? labels, Generator gen,
+        IProgress<SamplingProgress>? progress, CancellationToken cancellationToken)
+    {
+        TensorGuard.Labels(labels, xT.shape[0], Model.NumClasses, Model.Device);
+        Log.Start(_logger, xT.shape[0], gamma, t.Length - 1);
+        double sigmaMin = Model.SigmaMin;
+        using var noGrad = no_grad();
+        var x = xT.alias();
+        int jumps = t.Length - 1;
+        for (int n = 0; n < jumps; n++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            bool last = n == jumps - 1;
+            // s_n: the jump target. γ = 0 → t_{n+1}; γ = 1 → σ_min; else √(1−γ²)(t_{n+1} − σ_min) + σ_min.
+            double s = gamma == 0.0 ? t[n + 1]
+                     : gamma == 1.0 ? sigmaMin
+                     : Math.Sqrt(1 - gamma * gamma) * (t[n + 1] - sigmaMin) + sigmaMin;
+            if (last && gamma > 0) s = t[n + 1]; // no noise after the last jump: land exactly on t_N
+            using (var scope = NewDisposeScope())
+            {
+                var next = Model.Jump(x, t[n], s, labels);                 // 1. x̃ = G(x, t_n, s_n)
+                if (!last && gamma > 0)
+                {
+                    double std = Math.Sqrt(Math.Max(t[n + 1] * t[n + 1] - s * s, 0.0));
+                    var z = Noise.Normal(x.shape, x.dtype, x.device, gen);
+                    next = next + std * z;                                  // 2. re-noise up to t_{n+1}
+                }
+                if (last && ClampOutput is { } c) next = next.clamp(c.Min, c.Max);
+                next.MoveToOuterDisposeScope();
+                x.Dispose();
+                x = next;
+            }
+            progress?.Report(new SamplingProgress(n + 1, jumps, t[n], s, n + 1));
+        }
+        Log.Done(_logger, jumps);
+        return x;
+    }
+
+    private static void CheckGamma(double gamma)
+    {
+        if (!(gamma >= 0.0 && gamma <= 1.0))
+            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "γ must lie in [0, 1]: 0 = deterministic jumps, 1 = CM multistep.");
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "γ-sampling {Count} samples with γ = {Gamma}, {Jumps} jumps")]
+        public static partial void Start(ILogger logger, long count, double gamma, int jumps);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "γ-sampling done after {Jumps} jumps")]
+        public static partial void Done(ILogger logger, int jumps);
+    }
+}

@@ -1,0 +1,28 @@
+using System;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Sampling;
+
+/// <summary>Gaussian noise from an explicit generator (never the global RNG).</summary>
+public static class Noise
+{
+    /// <summary>
+    /// Standard normal noise of <paramref name="shape"/>, drawn on the generator's device and moved to
+    /// <paramref name="device"/>, so the same seed gives the same numbers whatever device the model uses.
+    /// </summary>
+    /// <param name="shape">Shape of the result.</param>
+    /// <param name="dtype">Dtype of the result.</param>
+    /// <param name="device">Device of the result.</param>
+    /// <param name="generator">The generator; must not be null.</param>
+    public static Tensor Normal(long[] shape, ScalarType dtype, Device device, Generator generator)
+    {
+        if (generator is null) throw new ArgumentNullException(nameof(generator));
+        using var scope = NewDisposeScope();
+        var z = randn(shape, dtype: dtype, device: generator.device, generator: generator);
+        return z.to(device).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A new CPU generator with a random seed, for callers that passed none.</summary>
+    public static Generator FreshGenerator() => new Generator((ulong)Random.Shared.NextInt64(), CPU);
+}

@@ -1,0 +1,30 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Solvers;
+
+/// <summary>
+/// EDM's second-order Heun rule (Karras et al. 2022, Algorithm 1; CTM teacher <c>heun_solver</c>): an Euler step,
+/// then the trapezoidal correction with the slope at the new point. When the next time is 0 the step stays Euler
+/// (EDM's last step); on CTM grids, which end at σ_min, every step is Heun. Global error O(h²).
+/// </summary>
+public sealed class HeunSolver : OdeSolverBase
+{
+    /// <summary>A shared instance (the solver is stateless).</summary>
+    public static HeunSolver Instance { get; } = new();
+
+    /// <inheritdoc />
+    public override int EvaluationsPerStep => 2;
+
+    /// <inheritdoc />
+    public override Tensor Step(IDenoiser denoiser, Tensor x, Tensor tCur, Tensor tNext, Tensor? labels = null)
+    {
+        using var scope = NewDisposeScope();
+        var h = TimeBroadcast.ToBatch(tNext, x) - TimeBroadcast.ToBatch(tCur, x);
+        var d = Slope(denoiser, x, tCur, labels);              // 1. d = (x − D(x, t_i))/t_i
+        var xEuler = x + h * d;                                  // 2. Euler step to t_{i+1}
+        if (LandsOnZero(tNext)) return xEuler.MoveToOuterDisposeScope();
+        var dNext = Slope(denoiser, xEuler, tNext, labels);    // 3. d' at (x', t_{i+1})
+        return (x + h * 0.5 * (d + dNext)).MoveToOuterDisposeScope(); // 4. trapezoidal correction
+    }
+}

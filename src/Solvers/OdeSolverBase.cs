@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Ctm.Core.Schedules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Solvers;
+
+/// <summary>
+/// The grid loop shared by the explicit one-step solvers: validate once, then call <see cref="Step"/> per interval
+/// inside its own dispose scope, so memory stays flat however long the grid is.
+/// </summary>
+public abstract class OdeSolverBase : IOdeSolver
+{
+    /// <inheritdoc />
+    public abstract int EvaluationsPerStep { get; }
+
+    /// <inheritdoc />
+    public abstract Tensor Step(IDenoiser denoiser, Tensor x, Tensor tCur, Tensor tNext, Tensor? labels = null);
+
+    /// <inheritdoc />
+    public Tensor Solve(IDenoiser denoiser, Tensor x, IReadOnlyList<double> timeGrid, Tensor? labels = null,
+        IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (denoiser is null) throw new ArgumentNullException(nameof(denoiser));
+        if (x is null) throw new ArgumentNullException(nameof(x));
+        if (timeGrid is null) throw new ArgumentNullException(nameof(timeGrid));
+        var grid = timeGrid.ToArray();
+        KarrasSchedule.Validate(grid, denoiser.SigmaMin, denoiser.SigmaMax, allowFinalZero: true, nameof(timeGrid));
+        TensorGuard.Batch(x, denoiser.Device, nameof(x));
+        TensorGuard.Labels(labels, x.shape[0], denoiser.NumClasses, denoiser.Device);
+
+        var cur = x.alias();
+        int nfe = 0;
+        for (int i = 0; i < grid.Length - 1; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using (var scope = NewDisposeScope())
+            {
+                var tCur = tensor(grid[i], dtype: x.dtype, device: x.device);
+                var tNext = tensor(grid[i + 1], dtype: x.dtype, device: x.device);
+                var next = Step(denoiser, cur, tCur, tNext, labels).MoveToOuterDisposeScope();
+                cur.Dispose();
+                cur = next;
+            }
+            nfe += grid[i + 1] == 0.0 ? 1 : EvaluationsPerStep;
+            progress?.Report(new SamplingProgress(i + 1, grid.Length - 1, grid[i], grid[i + 1], nfe));
+        }
+        return cur;
+    }
+
+    /// <summary>The ODE slope d = (x − D(x, t))/t.</summary>
+    /// <param name="denoiser">The denoiser.</param>
+    /// <param name="x">State (borrowed).</param>
+    /// <param name="t">Time(s), scalar or [B].</param>
+    /// <param name="labels">Class ids or null.</param>
+    protected static Tensor Slope(IDenoiser denoiser, Tensor x, Tensor t, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        var d = denoiser.Denoise(x, t, labels);
+        return ((x - d) / TimeBroadcast.ToBatch(t, x)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Whether all of <paramref name="tNext"/> are 0 (true), all positive (false); mixed is an error.</summary>
+    /// <param name="tNext">Next time(s).</param>
+    protected static bool LandsOnZero(Tensor tNext)
+    {
+        using var scope = NewDisposeScope();
+        var zero = tNext.eq(0);
+        if (!zero.any().item<bool>()) return false;
+        if (zero.all().item<bool>()) return true;
+        throw new ArgumentException("tNext mixes 0 and positive times within one batch; step those samples separately.", nameof(tNext));
+    }
+}

@@ -16,7 +16,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 CONFIG="${CTM_CONFIGURATION:-Release}"
 BACKEND="${CTM_BACKEND:-TorchSharp-cpu}"
-MSBUILD_ARGS=(-c "$CONFIG" -p:TorchBackend="$BACKEND" -nologo)
+MSBUILD_ARGS=(-c "$CONFIG" -p:TorchBackend="$BACKEND")
 
 say() { printf '[build.sh] %s\n' "$*"; }
 die() { printf '[build.sh] ERROR: %s\n' "$*" >&2; exit 1; }

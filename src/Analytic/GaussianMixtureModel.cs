@@ -12,8 +12,9 @@ namespace Ctm.Core.Analytic;
 /// <remarks>
 /// <para>D(x, σ) = Σ_k r_k(x, σ)·(μ_k + σ_k²/(σ_k² + σ²)·(x − μ_k)), r_k ∝ w_k N(x; μ_k, (σ_k² + σ²)I).</para>
 /// <para>G*(x, t, s) integrates dx/dλ = x − D(x, e^λ) (λ = ln σ, the PF-ODE in log time, smooth at every scale) with
-/// classical RK4 in float64, <see cref="StepsPerUnitLogSigma"/> steps per unit of λ (default 40: error ≈ 1e-9 on
-/// the unit-scale mixtures tested). g* is formed from the accumulated increment, not from G* − x, so it stays
+/// classical RK4 in float64, <see cref="StepsPerUnitLogSigma"/> steps per unit of λ. Measured on the 8-Gaussian ring
+/// (radius 1, σ_k = 0.05) for a full jump 80 → 0.002 against a 160-step/unit solve: 8 → 1.4e-4, 12 → 3.4e-5,
+/// 20 (default) → 5.3e-6, 40 → 3.7e-7 max abs error; cost grows linearly with the step count. g* is formed from the accumulated increment, not from G* − x, so it stays
 /// accurate as s → t and equals D at s = t.</para>
 /// </remarks>
 public sealed class GaussianMixtureModel : AnalyticModel
@@ -33,7 +34,7 @@ public sealed class GaussianMixtureModel : AnalyticModel
     /// <param name="device">Device; CPU by default.</param>
     /// <param name="stepsPerUnitLogSigma">RK4 steps per unit of ln σ for G*.</param>
     public GaussianMixtureModel(double[] weights, double[][] means, double[] stds, int[]? componentClasses = null,
-        CtmOptions? options = null, ScalarType dtype = ScalarType.Float32, Device? device = null, int stepsPerUnitLogSigma = 40)
+        CtmOptions? options = null, ScalarType dtype = ScalarType.Float32, Device? device = null, int stepsPerUnitLogSigma = 20)
         : base(CheckMeans(means), CountClasses(componentClasses, means.Length), options, dtype, device)
     {
         int k = means.Length;
@@ -65,14 +66,15 @@ public sealed class GaussianMixtureModel : AnalyticModel
     /// <param name="options">Schedule constants.</param>
     /// <param name="dtype">Dtype of inputs and outputs.</param>
     /// <param name="device">Device.</param>
+    /// <param name="stepsPerUnitLogSigma">RK4 steps per unit of ln σ for G*.</param>
     public static GaussianMixtureModel Ring(int modes = 8, double radius = 1.0, double std = 0.05, bool classPerMode = false,
-        CtmOptions? options = null, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        CtmOptions? options = null, ScalarType dtype = ScalarType.Float32, Device? device = null, int stepsPerUnitLogSigma = 20)
     {
         if (modes < 1) throw new ArgumentOutOfRangeException(nameof(modes), modes, "Use at least 1 mode.");
         var means = Enumerable.Range(0, modes)
             .Select(i => new[] { radius * Math.Cos(2 * Math.PI * i / modes), radius * Math.Sin(2 * Math.PI * i / modes) }).ToArray();
         return new GaussianMixtureModel(Enumerable.Repeat(1.0, modes).ToArray(), means, Enumerable.Repeat(std, modes).ToArray(),
-            classPerMode ? Enumerable.Range(0, modes).ToArray() : null, options, dtype, device);
+            classPerMode ? Enumerable.Range(0, modes).ToArray() : null, options, dtype, device, stepsPerUnitLogSigma);
     }
 
     /// <summary>Normalised weights w_k.</summary>

@@ -117,7 +117,9 @@ public class AnalyticModelTests
             using var xi = x[i].unsqueeze(0);
             using var bi = m.Jump(xi, ts[i], ss[i]);
             using var ai = a[i].unsqueeze(0);
-            TensorAssert.Close(bi, ai, 1e-7, 1e-9);
+            // The batch takes its RK4 step count from its widest span, so the solves differ by discretisation
+            // error (≈1e-6 at the default 20 steps per unit ln σ); a broadcasting bug would differ by O(1).
+            TensorAssert.Close(bi, ai, 1e-5, 1e-6);
         }
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Ctm.Core.Analytic;
+using Ctm.Core.Diagnostics;
 using Ctm.Core.Sampling;
 using TorchSharp;
 using Xunit;
@@ -62,11 +63,7 @@ public class GammaSamplingMomentTests
         var z = MomentZScores(x, mean, var).ToList();
         using var r = m.Responsibilities(x);
         using var mode = r.argmax(1);
-        for (int k = 0; k < 3; k++)
-        {
-            double frac = mode.eq(k).sum().item<long>() / (double)N, w = m.Weights[k];
-            z.Add((frac - w) / Math.Sqrt(w * (1 - w) / N));
-        }
+        z.AddRange(MomentCheck.ProportionZScores(mode, m.Weights));
         _out.WriteLine($"γ={gamma} NFE={nfe}: z = {string.Join(", ", z.Select(v => v.ToString("F2")))}");
         Assert.All(z, v => Assert.InRange(Math.Abs(v), 0, 3));
     }
@@ -91,21 +88,5 @@ public class GammaSamplingMomentTests
         new[] { new[] { -1.0, 0.0 }, new[] { 1.0, 0.5 }, new[] { 0.2, -1.2 } },
         new[] { 0.1, 0.3, 0.05 }, dtype: ScalarType.Float64, stepsPerUnitLogSigma: 10);
 
-    /// <summary>z-scores of the per-coordinate sample means and variances against the true ones.</summary>
-    internal static double[] MomentZScores(Tensor x, double[] mean, double[] variance)
-    {
-        int n = (int)x.shape[0];
-        var z = new System.Collections.Generic.List<double>();
-        for (int d = 0; d < mean.Length; d++)
-        {
-            using var col = x[.., d].to_type(ScalarType.Float64);
-            double m = col.mean().item<double>();
-            double v = col.var().item<double>();
-            using var c = col - m;
-            double mu4 = c.pow(4).mean().item<double>();
-            z.Add((m - mean[d]) / Math.Sqrt(variance[d] / n));
-            z.Add((v - variance[d]) / Math.Sqrt(Math.Max(mu4 - v * v, 1e-300) / n));
-        }
-        return z.ToArray();
-    }
+    internal static double[] MomentZScores(Tensor x, double[] mean, double[] variance) => MomentCheck.ZScores(x, mean, variance);
 }

@@ -1,5 +1,6 @@
 using System;
 using Ctm.Core.Analytic;
+using Ctm.Core.Diagnostics;
 using Ctm.Core.Schedules;
 using Ctm.Core.Solvers;
 using TorchSharp;
@@ -16,24 +17,13 @@ public class SolverConvergenceTests
     private readonly ITestOutputHelper _out;
     public SolverConvergenceTests(ITestOutputHelper output) => _out = output;
 
-    /// <summary>Observed orders log2(e(n)/e(2n)) for n = 64, 128, 256 steps from σ_max = 80 to σ_min.</summary>
+    /// <summary>Observed orders for n = 64, 128, 256, 512 steps from σ_max = 80 to σ_min on N([0.5, −0.25], 0.25·I).</summary>
     public static double[] ObservedOrders(IOdeSolver solver, out double[] errors)
     {
         using var m = new GaussianModel(new[] { 0.5, -0.25 }, 0.5, dtype: ScalarType.Float64);
-        using var gen = new Generator(11);
-        using var x = randn(256, 2, dtype: ScalarType.Float64, generator: gen) * 80;
-        using var exact = m.Jump(x, 80.0, 0.002);
-        int[] steps = { 64, 128, 256, 512 };
-        errors = new double[steps.Length];
-        for (int i = 0; i < steps.Length; i++)
-        {
-            using var y = solver.Solve(m, x, KarrasSchedule.Sigmas(steps[i] + 1));
-            using var e = (y - exact).abs().max();
-            errors[i] = e.item<double>();
-        }
-        var orders = new double[steps.Length - 1];
-        for (int i = 0; i < orders.Length; i++) orders[i] = Math.Log2(errors[i] / errors[i + 1]);
-        return orders;
+        var r = ConvergenceStudy.Run(solver, m, new[] { 64, 128, 256, 512 });
+        errors = r.Errors;
+        return r.Orders;
     }
 
     [Fact]

@@ -1,0 +1,23 @@
+// Ctm.Core benchmarks. Speed and quality targets live here (printed numbers), not in timed unit tests.
+//
+//   ./build.sh bench                 quality report: solver convergence orders, γ-sampling moment z-scores
+//   ./build.sh bench perf [bdn args] BenchmarkDotNet throughput of sampling (CTM MLP, teacher Heun)
+using System;
+using System.Linq;
+using BenchmarkDotNet.Running;
+using Ctm.Benchmarks;
+
+var verb = args.FirstOrDefault() ?? "quality";
+switch (verb)
+{
+    case "quality":
+        QualityReport.Run(args.Skip(1).ToArray());
+        break;
+    case "perf":
+        BenchmarkSwitcher.FromAssembly(typeof(SamplingBenchmarks).Assembly).Run(args.Skip(1).ToArray());
+        break;
+    default:
+        Console.Error.WriteLine($"unknown verb '{verb}': use 'quality' (default) or 'perf'.");
+        Environment.Exit(2);
+        break;
+}

@@ -18,7 +18,7 @@ namespace Ctm.Core.Models;
 /// <para>Ownership: inputs are borrowed; each public method returns one new tensor. Gradients flow normally, so the
 /// same object serves sampling (wrap calls in <c>torch.no_grad()</c> or <c>inference_mode()</c>) and training.</para>
 /// </remarks>
-public sealed class CtmTrajectoryModel : ITrajectoryModel
+public sealed class CtmTrajectoryModel : ITrajectoryModel, IUncheckedTrajectoryModel
 {
     private readonly NetworkAdapter _net;
     private readonly CtmOptions _options;
@@ -139,6 +139,10 @@ public sealed class CtmTrajectoryModel : ITrajectoryModel
         var g = EdmPreconditioning.CSkip(tb, SigmaData) * x + EdmPreconditioning.COut(tb, SigmaData) * f;
         return g.MoveToOuterDisposeScope();
     }
+
+    Tensor IUncheckedTrajectoryModel.JumpUnchecked(Tensor x, Tensor t, Tensor s, Tensor? labels) => JumpUnchecked(x, t, s, labels);
+
+    Tensor IUncheckedModel.DenoiseUnchecked(Tensor x, Tensor sigma, Tensor? labels) => PredictUnchecked(x, sigma, sigma, labels);
 
     private void Validate(Tensor x, Tensor t, Tensor s, Tensor? labels)
     {

@@ -15,7 +15,7 @@ namespace Ctm.Core.Models;
 /// teacher's weights starts as the teacher. The network is borrowed: never disposed, moved or mode-switched here.
 /// Inputs are borrowed; each call returns one new tensor.
 /// </remarks>
-public sealed class EdmDenoiser : IDenoiser
+public sealed class EdmDenoiser : IDenoiser, IUncheckedModel
 {
     private readonly NetworkAdapter _net;
     private readonly CtmOptions _options;
@@ -87,6 +87,8 @@ public sealed class EdmDenoiser : IDenoiser
 
     /// <inheritdoc cref="IDenoiser.Denoise(Tensor, double, Tensor?)" />
     public Tensor Denoise(Tensor x, double sigma, Tensor? labels = null) => ScalarTimes.Denoise(this, x, sigma, labels);
+
+    Tensor IUncheckedModel.DenoiseUnchecked(Tensor x, Tensor sigma, Tensor? labels) => DenoiseUnchecked(x, sigma, labels);
 
     /// <summary>D without input checks (training inner loops).</summary>
     internal Tensor DenoiseUnchecked(Tensor x, Tensor sigma, Tensor? labels)

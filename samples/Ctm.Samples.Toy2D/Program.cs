@@ -1,0 +1,101 @@
+// 2-D end to end: train an EDM teacher, distil a CTM (CTM + DSM + GAN), compare samplers in one table, write plots.
+//
+//   dotnet run --project samples/Ctm.Samples.Toy2D -c Release -- [--dataset ring|checkerboard|both] [--quick]
+//        [--teacher-steps N] [--ctm-steps N] [--no-gan] [--no-dsm] [--self-teacher] [--seed S] [--out DIR]
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using Ctm.Core.Training;
+using Ctm.Samples;
+using TorchSharp;
+using static TorchSharp.torch;
+
+var a = Environment.GetCommandLineArgs();
+string Arg(string name, string fallback) { int i = Array.IndexOf(a, name); return i >= 0 && i + 1 < a.Length ? a[i + 1] : fallback; }
+bool Flag(string name) => a.Contains(name);
+
+torch.set_num_threads(Math.Max(1, Environment.ProcessorCount));
+bool quick = Flag("--quick");
+var cfg = new ToyConfig
+{
+    TeacherSteps = int.Parse(Arg("--teacher-steps", quick ? "600" : "4000")),
+    CtmSteps = int.Parse(Arg("--ctm-steps", quick ? "300" : "3000")),
+    Gan = !Flag("--no-gan"),
+    DsmWeight = Flag("--no-dsm") ? 0.0 : 1.0,
+    TeacherMode = Flag("--self-teacher") ? TeacherMode.SelfTeacher : TeacherMode.Teacher,
+    EvalSamples = quick ? 4000 : 10_000,
+    Seed = ulong.Parse(Arg("--seed", "0")),
+};
+string outDir = Arg("--out", "artifacts/toy2d");
+var sets = Arg("--dataset", "both") switch
+{
+    "ring" => new IToyData[] { new RingData() },
+    "checkerboard" => new IToyData[] { new CheckerboardData() },
+    _ => new IToyData[] { new RingData(), new CheckerboardData() },
+};
+
+Console.WriteLine($"Ctm.Core 2-D demo: teacher {cfg.TeacherSteps} steps, CTM {cfg.CtmSteps} steps, batch {cfg.Batch}, " +
+    $"GAN {(cfg.Gan ? "on" : "off")}, DSM weight {cfg.DsmWeight}, {cfg.TeacherMode}, {torch.get_num_threads()} threads");
+var total = Stopwatch.StartNew();
+foreach (var data in sets)
+{
+    Console.WriteLine();
+    Console.WriteLine($"== {data.Name} ==");
+    // The teacher is trained in every mode: it is also a row of the table (the self-teacher ablation distils without it).
+    using var teacher = Toy2DPipeline.TrainTeacher(data, cfg, new SyncProgress<(long Step, long Total, double Loss)>(p => Bar("teacher", p.Step, p.Total, $"loss {p.Loss:F3}")));
+    using var ctm = Toy2DPipeline.TrainCtm(data, teacher, cfg, new SyncProgress<CtmTrainingProgress>(p =>
+        Bar("CTM    ", p.Step, p.TotalSteps, p.DiscriminatorStep ? $"D {p.Loss.GanDiscriminator:F3}"
+            : $"CTM {p.Loss.Ctm:E2} DSM {p.Loss.Dsm:F3} λ_DSM {p.Loss.LambdaDsm:F2} G {p.Loss.GanGenerator:F2} λ_GAN {p.Loss.LambdaGan:F2}")));
+    Console.WriteLine($"  trained: teacher {teacher.Seconds:F0}s, CTM {ctm.Seconds:F0}s");
+    var (rows, floor, samples) = Toy2DPipeline.Evaluate(data, teacher, ctm, cfg);
+    Toy2DPipeline.PrintTable($"  results ({cfg.EvalSamples} samples each)", rows, floor);
+
+    var panels = samples.Select(kv => new ScatterPlot.Panel(kv.Key, Floats(kv.Value))).ToList();
+    using (var g = new Generator(cfg.Seed + 5))
+    using (var d = data.Sample(cfg.EvalSamples, g)) panels.Insert(0, new ScatterPlot.Panel("data", Floats(d)));
+    panels.Add(Trajectories(ctm));
+    string file = System.IO.Path.Combine(outDir, (data is RingData ? "ring" : "checkerboard") + ".png");
+    ScatterPlot.Write(file, panels, columns: 4, extent: 1.6);
+    Console.WriteLine($"  wrote {System.IO.Path.GetFullPath(file)}");
+    foreach (var x in samples.Values) x.Dispose();
+    data.Dispose();
+}
+Console.WriteLine();
+Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0}s");
+
+static ScatterPlot.Panel Trajectories(TrainedCtm ctm)
+{
+    using var noGrad = torch.no_grad();
+    var model = ctm.Model;
+    using var g = new Generator(7);
+    using var xT = torch.randn(new long[] { 16, 2 }, generator: g) * 80.0f;
+    var grid = Ctm.Core.Schedules.KarrasSchedule.Sigmas(40);
+    var paths = Enumerable.Range(0, 16).Select(_ => new List<float>()).ToArray();
+    foreach (var s in grid)
+    {
+        using var xs = model.Jump(xT, 80.0, s);
+        using var scaled = xs / Math.Sqrt(1 + s * s);
+        var f = Floats(scaled);
+        for (int i = 0; i < 16; i++) paths[i].AddRange(new[] { f[2 * i], f[2 * i + 1] });
+    }
+    return new ScatterPlot.Panel("CTM paths x_s/sqrt(1+s^2)", Array.Empty<float>(), paths.Select(p => p.ToArray()).ToList());
+}
+
+static float[] Floats(Tensor x)
+{
+    using var f = x.to_type(ScalarType.Float32).contiguous();
+    return f.data<float>().ToArray();
+}
+
+static void Bar(string what, long step, long total, string info)
+{
+    // A live bar on a terminal; when output is redirected (CI, logs), one line per 10%.
+    bool tty = !Console.IsOutputRedirected;
+    long every = Math.Max(1, total / (tty ? 100 : 10));
+    if (step != total && step % every != 0) return;
+    int width = 30, filled = (int)(width * step / Math.Max(1, total));
+    string line = $"  {what} [{new string('#', filled)}{new string('.', width - filled)}] {step,5}/{total} {info}";
+    if (tty) { Console.Write("\r" + line + "   "); if (step == total) Console.WriteLine(); }
+    else Console.WriteLine(line);
+}

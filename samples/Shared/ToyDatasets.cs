@@ -1,0 +1,86 @@
+using System;
+using Ctm.Core.Analytic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ctm.Samples;
+
+/// <summary>A 2-D data law with sampling and an exact log-density.</summary>
+public interface IToyData : IDisposable
+{
+    /// <summary>Name for tables.</summary>
+    string Name { get; }
+
+    /// <summary>n samples, float32 [n, 2].</summary>
+    Tensor Sample(int n, Generator generator);
+
+    /// <summary>Exact log-density of each point, float64 [n].</summary>
+    Tensor LogDensity(Tensor x);
+
+    /// <summary>Number of modes (0 if the notion does not apply).</summary>
+    int Modes { get; }
+
+    /// <summary>Mode index of each point (nearest mode), int64 [n]; only when <see cref="Modes"/> &gt; 0.</summary>
+    Tensor ModeOf(Tensor x);
+}
+
+/// <summary>8 Gaussians (σ = 0.05) on a circle of radius 1.</summary>
+public sealed class RingData : IToyData
+{
+    private readonly GaussianMixtureModel _m = GaussianMixtureModel.Ring(8, 1.0, 0.05, dtype: ScalarType.Float32);
+    public string Name => "8 Gaussians (ring)";
+    public int Modes => 8;
+    public Tensor Sample(int n, Generator generator) => _m.SampleData(n, generator);
+    public Tensor LogDensity(Tensor x) => _m.LogDensity(x);
+    public Tensor ModeOf(Tensor x)
+    {
+        using var r = _m.Responsibilities(x);
+        return r.argmax(1);
+    }
+    public void Dispose() => _m.Dispose();
+}
+
+/// <summary>
+/// A 4×4 checkerboard on [−1, 1]² (uniform on the 8 dark squares) blurred by N(0, 0.03²I), which gives it the exact
+/// density p(x) = (1/8)·Σ_squares Π_d [Φ((b_d − x_d)/σ) − Φ((a_d − x_d)/σ)]/(0.5·0.5).
+/// </summary>
+public sealed class CheckerboardData : IToyData
+{
+    private const double Blur = 0.03, Side = 0.5;
+    public string Name => "checkerboard";
+    public int Modes => 0;
+
+    public Tensor Sample(int n, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        var u = rand(new long[] { n, 2 }, dtype: ScalarType.Float64, generator: generator);
+        var cell = (rand(new long[] { n }, dtype: ScalarType.Float64, generator: generator) * 8).floor(); // 0..7 dark squares
+        var row = (cell / 2).floor();                                                                      // 0..3
+        var col = 2 * (cell - 2 * row) + (row % 2);                                                        // dark: (row + col) even
+        var x = -1 + Side * (torch.stack(new[] { col, row }, 1) + u);
+        var z = randn(new long[] { n, 2 }, dtype: ScalarType.Float64, generator: generator);
+        return (x + Blur * z).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    public Tensor LogDensity(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var p = x.to_type(ScalarType.Float64);
+        var total = zeros(x.shape[0], dtype: ScalarType.Float64);
+        for (int row = 0; row < 4; row++)
+            for (int col = 0; col < 4; col++)
+            {
+                if ((row + col) % 2 != 0) continue;
+                double ax = -1 + Side * col, ay = -1 + Side * row;
+                total = total + Mass(p[.., 0], ax, ax + Side) * Mass(p[.., 1], ay, ay + Side);
+            }
+        return (total / (8 * Side * Side)).clamp_min(1e-300).log().MoveToOuterDisposeScope();
+    }
+
+    public Tensor ModeOf(Tensor x) => throw new NotSupportedException("The checkerboard has no discrete modes.");
+
+    private static Tensor Mass(Tensor v, double a, double b)
+        => 0.5 * (((b - v) / (Blur * Math.Sqrt(2))).erf() - ((a - v) / (Blur * Math.Sqrt(2))).erf());
+
+    public void Dispose() { }
+}

@@ -1,0 +1,211 @@
+using System;
+using System.Linq;
+using Ctm.Core.Models;
+using Ctm.Core.Schedules;
+using Ctm.Core.Solvers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Training;
+
+/// <summary>
+/// The official CTM objective (Kim et al. 2024; <c>cm/karras_diffusion.py::ctm_losses</c>, CIFAR-10 defaults).
+/// </summary>
+/// <remarks>
+/// Per iteration: k (P(k) ∝ k), per sample t &gt; u ≥ s on the N-point Karras grid, x_t = x_0 + t·z, then
+/// <list type="number">
+/// <item>estimate x_est = G_θ⁻(G_θ(x_t, t, s), s, σ_min) — gradient through the inner call <em>and through the input of
+/// the outer call</em> (θ⁻ frozen, not under no_grad; §12 pitfall 5);</item>
+/// <item>target x_tgt = G_θ⁻(sg[G_θ(Solver_φ(x_t, t → u), u, s)], s, σ_min) under no_grad, Solver = k Heun steps of the
+/// teacher, or the target's own jump when teacher-free;</item>
+/// <item>L_CTM = mean d(x_est, x_tgt); L_DSM = mean λ(σ)‖g_θ(x_σ, σ, σ) − x_0‖² with half the σ log-normal and half
+/// Karras-uniform over [σ(0.7), σ_max]; L_G = −mean D(x_est);</item>
+/// <item>λ_DSM = ‖∇_W L_CTM‖/(‖∇_W L_DSM‖ + 1e-4) ∈ [0, 1e4], λ_GAN likewise then clipped to [0.01, 10], W = the
+/// last layer's weight.</item>
+/// </list>
+/// σ for DSM is clamped to [σ_min, σ_max] so any <see cref="ITrajectoryModel"/> accepts it (the official code does not
+/// clamp; the clamped log-normal mass is ≈1.6e-5).
+/// </remarks>
+public sealed class CtmLoss : ICtmLoss
+{
+    private readonly ITrajectoryModel _student;
+    private readonly ITrajectoryModel _target;
+    private readonly IDenoiser? _teacher;
+    private readonly CtmTrainingOptions _o;
+    private readonly IDistance _distance;
+    private readonly Parameter? _lastLayer;
+    private readonly nn.Module<Tensor, Tensor>? _discriminator;
+    private readonly double[] _grid;
+
+    /// <summary>Creates the objective.</summary>
+    /// <param name="student">G_θ, the model being trained.</param>
+    /// <param name="target">G_θ⁻, the EMA target (its weights must not require gradients).</param>
+    /// <param name="teacher">The teacher denoiser; may be null in teacher-free modes.</param>
+    /// <param name="options">Training options.</param>
+    /// <param name="distance">CTM distance; L2 by default.</param>
+    /// <param name="lastLayerWeight">W for the adaptive weights (e.g. the output layer's weight); required when
+    /// <see cref="CtmTrainingOptions.AdaptiveWeights"/> is on.</param>
+    /// <param name="discriminator">Discriminator returning logits (shape [B] or [B, …], averaged); required with the GAN.</param>
+    public CtmLoss(ITrajectoryModel student, ITrajectoryModel target, IDenoiser? teacher, CtmTrainingOptions options,
+        IDistance? distance = null, Parameter? lastLayerWeight = null, nn.Module<Tensor, Tensor>? discriminator = null)
+    {
+        _student = student ?? throw new ArgumentNullException(nameof(student));
+        _target = target ?? throw new ArgumentNullException(nameof(target));
+        _o = (options ?? throw new ArgumentNullException(nameof(options))).Clone();
+        _o.Validate();
+        if (_o.TeacherMode == TeacherMode.Teacher && teacher is null)
+            throw new ArgumentNullException(nameof(teacher), "TeacherMode.Teacher needs a teacher denoiser; pass one or choose TeacherMode.SelfTeacher.");
+        if (_o.AdaptiveWeights && lastLayerWeight is null && (_o.DsmWeight > 0 || _o.GanEnabled))
+            throw new ArgumentNullException(nameof(lastLayerWeight), "Adaptive weights need the last layer's weight (e.g. TrajectoryMlp.OutputLayer.weight); or set AdaptiveWeights = false.");
+        if (_o.GanEnabled && discriminator is null)
+            throw new ArgumentNullException(nameof(discriminator), "GanEnabled needs a discriminator network.");
+        _teacher = teacher is null ? null : new UncheckedDenoiser(teacher);
+        _distance = distance ?? Distances.L2;
+        _lastLayer = lastLayerWeight;
+        _discriminator = discriminator;
+        _grid = KarrasSchedule.Sigmas(_o.GridPoints, student.SigmaMin, student.SigmaMax);
+    }
+
+    /// <summary>The training grid t_0 = σ_max &gt; … &gt; t_{N−1} = σ_min.</summary>
+    public double[] Grid => (double[])_grid.Clone();
+
+    /// <inheritdoc />
+    public CtmLossResult GeneratorLoss(Tensor x0, Tensor? labels, Generator generator, bool withGan)
+    {
+        CheckBatch(x0, labels);
+        if (generator is null) throw new ArgumentNullException(nameof(generator));
+        if (withGan && _discriminator is null) throw new InvalidOperationException("withGan needs a discriminator (construct the loss with one).");
+        using var scope = NewDisposeScope();
+        int k = CtmTimeSampler.SampleSteps(_o.MaxTeacherSteps, _o.StepStrategy, generator);
+        var (xEst, xTgt) = EstimateAndTarget(x0, labels, generator, k);
+        var lCtm = _distance.Compute(xEst, xTgt).mean();
+        if (xEst.requires_grad && !lCtm.requires_grad)
+            throw new InvalidOperationException("The CTM distance returned a value without a gradient: a custom distance must be differentiable " +
+                "in its first argument (the estimate) and must not detach it or build a new tensor from numbers.");
+
+        Tensor? lDsm = _o.DsmWeight > 0 ? DsmLoss(x0, labels, generator) : null;
+        Tensor? lG = withGan ? GanGeneratorLoss(xEst) : null;
+
+        double lambdaDsm = 1, lambdaGan = withGan ? 1 : 0;
+        if (_o.AdaptiveWeights && (lDsm is not null || lG is not null))
+        {
+            double gCtm = GradNorm(lCtm);
+            if (lDsm is not null) lambdaDsm = Math.Clamp(gCtm / (GradNorm(lDsm) + 1e-4), 0, 1e4);
+            if (lG is not null) lambdaGan = Math.Clamp(Math.Clamp(gCtm / (GradNorm(lG) + 1e-4), 0, 1e4), 0.01, 10);
+        }
+        var total = lCtm;
+        if (lDsm is not null) total = total + _o.DsmWeight * lambdaDsm * lDsm;
+        if (lG is not null) total = total + _o.GanWeight * lambdaGan * lG;
+        var breakdown = new CtmLossBreakdown(Item(lCtm), lDsm is null ? double.NaN : Item(lDsm), lG is null ? double.NaN : Item(lG),
+            double.NaN, lDsm is null ? 0 : lambdaDsm, lambdaGan, k);
+        return new CtmLossResult(total.MoveToOuterDisposeScope(), breakdown);
+    }
+
+    /// <inheritdoc />
+    public CtmLossResult DiscriminatorLoss(Tensor x0, Tensor? labels, Generator generator)
+    {
+        CheckBatch(x0, labels);
+        if (_discriminator is null) throw new InvalidOperationException("This loss has no discriminator.");
+        using var scope = NewDisposeScope();
+        int k = CtmTimeSampler.SampleSteps(_o.MaxTeacherSteps, _o.StepStrategy, generator);
+        Tensor fake;
+        using (no_grad()) fake = EstimateAndTarget(x0, labels, generator, k, estimateOnly: true).Estimate;
+        var realLogits = _discriminator.call(x0);
+        var fakeLogits = _discriminator.call(fake.detach());
+        var loss = nn.functional.relu(1 - realLogits).mean() + nn.functional.relu(1 + fakeLogits).mean();
+        return new CtmLossResult(loss.MoveToOuterDisposeScope(), new CtmLossBreakdown(double.NaN, double.NaN, double.NaN, Item(loss), 0, 0, k));
+    }
+
+    /// <summary>x_est (with graph) and x_tgt (without) for one draw of (k, t, u, s, z).</summary>
+    internal (Tensor Estimate, Tensor Target) EstimateAndTarget(Tensor x0, Tensor? labels, Generator generator, int k, bool estimateOnly = false)
+    {
+        using var scope = NewDisposeScope();
+        long b = x0.shape[0];
+        var grid = tensor(_grid, dtype: x0.dtype, device: x0.device);
+        var (iT, iU, iS) = CtmTimeSampler.SampleIndices(b, _o.GridPoints, k, generator, x0.device);
+        var t = grid.index_select(0, iT);
+        var u = grid.index_select(0, iU);
+        var s = grid.index_select(0, iS);
+        var sMin = full(new[] { b }, _student.SigmaMin, dtype: x0.dtype, device: x0.device);
+        var z = Sampling.Noise.Normal(x0.shape, x0.dtype, x0.device, generator);
+        var xt = x0 + TimeBroadcast.ToBatch(t, x0) * z;
+
+        // 1. estimate: G_θ⁻(G_θ(x_t, t, s), s, σ_min), gradient through the inner call and the outer call's input
+        var xEst = Unchecked.Jump(_target, Unchecked.Jump(_student, xt, t, s, labels), s, sMin, labels);
+        if (estimateOnly) return (xEst.MoveToOuterDisposeScope(), xEst);
+
+        // 2. target: G_θ⁻(sg[G_θ(x_u, u, s)], s, σ_min), all without gradient
+        Tensor xTgt;
+        using (no_grad())
+        {
+            var xu = TrajectorySegment(xt, grid, iT, k, t, u, labels);
+            xTgt = Unchecked.Jump(_target, Unchecked.Jump(_student, xu, u, s, labels).detach(), s, sMin, labels).detach();
+        }
+        return (xEst.MoveToOuterDisposeScope(), xTgt.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>x_u from x_t: k teacher Heun steps along the grid, or the target's own jump(s).</summary>
+    private Tensor TrajectorySegment(Tensor xt, Tensor grid, Tensor iT, int k, Tensor t, Tensor u, Tensor? labels)
+    {
+        if (_o.TeacherMode == TeacherMode.SelfTeacher) return Unchecked.Jump(_target, xt, t, u, labels);
+        var x = xt.alias();
+        for (int j = 0; j < k; j++)
+        {
+            using var step = NewDisposeScope();
+            var tCur = grid.index_select(0, iT + j);
+            var tNext = grid.index_select(0, iT + j + 1);
+            var next = (_o.TeacherMode == TeacherMode.Teacher
+                ? HeunSolver.Instance.Step(_teacher!, x, tCur, tNext, labels)
+                : Unchecked.Jump(_target, x, tCur, tNext, labels)).MoveToOuterDisposeScope();
+            x.Dispose();
+            x = next;
+        }
+        return x;
+    }
+
+    /// <summary>L_DSM on the diagonal with the half log-normal / half Karras-uniform σ draws.</summary>
+    private Tensor DsmLoss(Tensor x0, Tensor? labels, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        long b = x0.shape[0], half = b / 2;
+        var lognormal = (Sampling.Noise.Normal(new[] { half }, ScalarType.Float64, x0.device, generator) * _o.DsmPStd + _o.DsmPMean).exp();
+        var r = rand(new[] { b - half }, dtype: ScalarType.Float64, device: generator.device, generator: generator).to(x0.device) * _o.DsmUniformFraction;
+        double maxInv = Math.Pow(_student.SigmaMax, 1 / KarrasSchedule.DefaultRho), minInv = Math.Pow(_student.SigmaMin, 1 / KarrasSchedule.DefaultRho);
+        var karras = (maxInv + r * (minInv - maxInv)).pow(KarrasSchedule.DefaultRho);
+        var sigma = cat(new[] { lognormal, karras }).clamp(_student.SigmaMin, _student.SigmaMax).to_type(x0.dtype);
+        return EdmLoss.WeightedError(new UncheckedDenoiser(_student), x0, sigma, generator, labels, _student.SigmaData).mean().MoveToOuterDisposeScope();
+    }
+
+    private Tensor GanGeneratorLoss(Tensor xEst)
+    {
+        using var scope = NewDisposeScope();
+        return (-_discriminator!.call(xEst).mean()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>‖∇_W L‖ at the last layer, keeping the graph for the final backward.</summary>
+    private double GradNorm(Tensor loss)
+    {
+        // autograd.grad on a graph-less tensor aborts the process in libtorch instead of throwing: check first.
+        if (!loss.requires_grad || !_lastLayer!.requires_grad) return 0.0;
+        using var scope = NewDisposeScope();
+        var g = autograd.grad(new[] { loss }, new Tensor[] { _lastLayer! }, retain_graph: true, allow_unused: true)[0];
+        return g is null || g.IsInvalid ? 0.0 : g.norm().to_type(ScalarType.Float64).item<double>();
+    }
+
+    private static double Item(Tensor t)
+    {
+        using var d = t.detach().to_type(ScalarType.Float64);
+        return d.item<double>();
+    }
+
+    private void CheckBatch(Tensor x0, Tensor? labels)
+    {
+        if (x0 is null) throw new ArgumentNullException(nameof(x0));
+        TensorGuard.Batch(x0, _student.Device, nameof(x0));
+        TensorGuard.DType(x0, _student.DType, nameof(x0));
+        TensorGuard.Labels(labels, x0.shape[0], _student.NumClasses, _student.Device);
+        if (x0.dim() < 2 || x0.shape[0] < 2)
+            throw new ArgumentException($"x0 must be a batch [B, …] with B ≥ 2 (DSM splits it in halves), got [{string.Join(", ", x0.shape)}].", nameof(x0));
+    }
+}

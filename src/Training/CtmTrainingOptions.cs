@@ -1,0 +1,117 @@
+using System;
+using Microsoft.Extensions.Options;
+
+namespace Ctm.Core.Training;
+
+/// <summary>How many teacher steps k separate t and u in an iteration (official <c>heun_step_strategy</c>).</summary>
+public enum HeunStepStrategy
+{
+    /// <summary>P(k) ∝ k on {1..K} (official default, <c>'weighted'</c>).</summary>
+    Weighted,
+    /// <summary>k ~ U{1..K}.</summary>
+    Uniform,
+}
+
+/// <summary>Where the CTM target's trajectory segment t → u comes from.</summary>
+public enum TeacherMode
+{
+    /// <summary>k Heun steps of the teacher denoiser (official default).</summary>
+    Teacher,
+    /// <summary>Teacher-free: one call of the target network's own jump G_θ⁻(x_t, t, u) (official <c>self_learn</c>).</summary>
+    SelfTeacher,
+    /// <summary>Teacher-free: k single-index jumps of the target network (official <c>self_learn_iterative</c>).</summary>
+    SelfTeacherIterative,
+}
+
+/// <summary>
+/// CTM distillation settings. Defaults are the official CIFAR-10 code's (Kim et al. 2024; <c>cm/script_util.py</c>),
+/// with the GAN term off until <see cref="GanStartStep"/>.
+/// </summary>
+public sealed class CtmTrainingOptions
+{
+    /// <summary>N: points of the Karras training grid (CIFAR-10: 18).</summary>
+    public int GridPoints { get; set; } = 18;
+
+    /// <summary>K: largest number of teacher steps between t and u (CIFAR-10: 17 = N − 1).</summary>
+    public int MaxTeacherSteps { get; set; } = 17;
+
+    /// <summary>Distribution of k.</summary>
+    public HeunStepStrategy StepStrategy { get; set; } = HeunStepStrategy.Weighted;
+
+    /// <summary>Teacher or teacher-free target.</summary>
+    public TeacherMode TeacherMode { get; set; } = TeacherMode.Teacher;
+
+    /// <summary>Generator learning rate (RAdam). Official: 4e-4.</summary>
+    public double LearningRate { get; set; } = 4e-4;
+
+    /// <summary>μ of the target network θ⁻ ← μθ⁻ + (1 − μ)θ. Official: 0.999.</summary>
+    public double TargetEmaRate { get; set; } = 0.999;
+
+    /// <summary>μ of the separate evaluation EMA. Official: 0.999 (and 0.9999).</summary>
+    public double EvalEmaRate { get; set; } = 0.999;
+
+    /// <summary>Weight of the DSM term (<c>denoising_weight</c>), multiplied by λ_DSM. 0 switches DSM off.</summary>
+    public double DsmWeight { get; set; } = 1.0;
+
+    /// <summary>Whether λ_DSM and λ_GAN come from gradient-norm ratios at the last layer (official: true).</summary>
+    public bool AdaptiveWeights { get; set; } = true;
+
+    /// <summary>EDM P_mean for the log-normal half of the DSM σ draws. −1.2.</summary>
+    public double DsmPMean { get; set; } = -1.2;
+
+    /// <summary>EDM P_std. 1.2.</summary>
+    public double DsmPStd { get; set; } = 1.2;
+
+    /// <summary>Upper fraction r of the Karras-uniform half of the DSM σ draws (<c>diffusion_mult</c> = 0.7 → σ ∈ [0.318, 80]).</summary>
+    public double DsmUniformFraction { get; set; } = 0.7;
+
+    /// <summary>Whether the adversarial term is used at all.</summary>
+    public bool GanEnabled { get; set; }
+
+    /// <summary>Iteration from which the GAN term and discriminator updates start (the paper warms up without GAN).</summary>
+    public long GanStartStep { get; set; }
+
+    /// <summary>Weight of the GAN term (<c>discriminator_weight</c>), multiplied by λ_GAN.</summary>
+    public double GanWeight { get; set; } = 1.0;
+
+    /// <summary>Discriminator learning rate (RAdam, betas 0.5/0.9). Official: 2e-3.</summary>
+    public double DiscriminatorLearningRate { get; set; } = 2e-3;
+
+    /// <summary>Seed of the trainer's generator (all training noise, time draws and data draws through it).</summary>
+    public ulong Seed { get; set; }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        var r = new CtmTrainingOptionsValidator().Validate(null, this);
+        if (r.Failed) throw new ArgumentException(r.FailureMessage, "options");
+    }
+
+    /// <summary>A shallow copy.</summary>
+    public CtmTrainingOptions Clone() => (CtmTrainingOptions)MemberwiseClone();
+}
+
+/// <summary>Validates <see cref="CtmTrainingOptions"/>.</summary>
+public sealed class CtmTrainingOptionsValidator : IValidateOptions<CtmTrainingOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, CtmTrainingOptions o)
+    {
+        if (o is null) return ValidateOptionsResult.Fail("CtmTrainingOptions must not be null.");
+        if (o.GridPoints < 2) return Fail($"GridPoints = {o.GridPoints}: the grid needs at least 2 points (official 18).");
+        if (o.MaxTeacherSteps < 1 || o.MaxTeacherSteps > o.GridPoints - 1)
+            return Fail($"MaxTeacherSteps = {o.MaxTeacherSteps}: must lie in [1, GridPoints − 1 = {o.GridPoints - 1}].");
+        if (!(o.LearningRate > 0)) return Fail($"LearningRate = {o.LearningRate}: must be > 0 (official 4e-4).");
+        if (!(o.TargetEmaRate >= 0 && o.TargetEmaRate < 1)) return Fail($"TargetEmaRate = {o.TargetEmaRate}: must lie in [0, 1) (official 0.999).");
+        if (!(o.EvalEmaRate >= 0 && o.EvalEmaRate < 1)) return Fail($"EvalEmaRate = {o.EvalEmaRate}: must lie in [0, 1).");
+        if (!(o.DsmWeight >= 0) || !double.IsFinite(o.DsmWeight)) return Fail($"DsmWeight = {o.DsmWeight}: must be finite and ≥ 0.");
+        if (!(o.DsmPStd > 0)) return Fail($"DsmPStd = {o.DsmPStd}: must be > 0.");
+        if (!(o.DsmUniformFraction > 0 && o.DsmUniformFraction <= 1)) return Fail($"DsmUniformFraction = {o.DsmUniformFraction}: must lie in (0, 1].");
+        if (!(o.GanWeight >= 0) || !double.IsFinite(o.GanWeight)) return Fail($"GanWeight = {o.GanWeight}: must be finite and ≥ 0.");
+        if (o.GanStartStep < 0) return Fail($"GanStartStep = {o.GanStartStep}: must be ≥ 0.");
+        if (!(o.DiscriminatorLearningRate > 0)) return Fail($"DiscriminatorLearningRate = {o.DiscriminatorLearningRate}: must be > 0.");
+        return ValidateOptionsResult.Success;
+
+        static ValidateOptionsResult Fail(string m) => ValidateOptionsResult.Fail("CtmTrainingOptions." + m);
+    }
+}

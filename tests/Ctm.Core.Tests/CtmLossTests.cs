@@ -1,0 +1,177 @@
+using System;
+using System.Linq;
+using Ctm.Core.Analytic;
+using Ctm.Core.Models;
+using Ctm.Core.Networks;
+using Ctm.Core.Training;
+using TorchSharp;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Tests;
+
+[Collection("Torch")]
+public class CtmLossTests
+{
+    private readonly ITestOutputHelper _out;
+    public CtmLossTests(ITestOutputHelper output) => _out = output;
+
+    [Fact]
+    public void ExactModel_SelfTeacher_CtmLossIsZero()
+    {
+        using var m = GammaSamplingMomentTests.TestMixture();
+        var loss = new CtmLoss(m, m, null, new CtmTrainingOptions { TeacherMode = TeacherMode.SelfTeacher, DsmWeight = 0, AdaptiveWeights = false });
+        using var g = new Generator(1);
+        using var x0 = m.SampleData(256, g);
+        using var r = loss.GeneratorLoss(x0, null, g, withGan: false);
+        _out.WriteLine($"CTM loss {r.Breakdown.Ctm:E3}, k {r.Breakdown.K}");
+        Assert.True(r.Breakdown.Ctm < 1e-9, $"CTM loss {r.Breakdown.Ctm}");
+    }
+
+    [Fact]
+    public void ExactModel_HeunTeacher_CtmLossVanishesAsTheGridRefines()
+    {
+        // With the exact G* as student and target, the only error left is the teacher's Heun discretisation, O(h²).
+        using var m = new GaussianModel(new[] { 0.3, -0.1 }, 0.5, dtype: ScalarType.Float64);
+        double Loss(int n)
+        {
+            var loss = new CtmLoss(m, m, m, new CtmTrainingOptions { GridPoints = n, MaxTeacherSteps = 4, DsmWeight = 0, AdaptiveWeights = false });
+            using var g = new Generator(2);
+            using var x0 = m.SampleData(512, g);
+            double total = 0;
+            for (int i = 0; i < 8; i++) { using var r = loss.GeneratorLoss(x0, null, g, false); total += r.Breakdown.Ctm; }
+            return total / 8;
+        }
+        double coarse = Loss(40), fine = Loss(160);
+        _out.WriteLine($"N=40: {coarse:E3}, N=160: {fine:E3}");
+        Assert.True(fine < 1e-6, $"fine-grid CTM loss {fine}");
+        Assert.True(fine < coarse / 10, $"loss should fall with the grid: {coarse} → {fine}");
+    }
+
+    [Fact]
+    public void ExactDenoiser_DsmEqualsItsAnalyticMinimum()
+    {
+        // For x_0 ~ N(μ, σ_d² I) the exact denoiser's error is σ_d²σ²/(σ_d² + σ²) per dimension, and λ(σ) times it is 1
+        // for every σ: the DSM minimum is exactly 1 (per-sample variance 2/D).
+        using var m = new GaussianModel(new[] { 0.2, -0.4 }, 0.5, dtype: ScalarType.Float64);
+        var loss = new CtmLoss(m, m, null, new CtmTrainingOptions { TeacherMode = TeacherMode.SelfTeacher, AdaptiveWeights = false });
+        using var g = new Generator(3);
+        using var x0 = m.SampleData(20_000, g);
+        using var r = loss.GeneratorLoss(x0, null, g, false);
+        double se = Math.Sqrt(2.0 / 2 / 20_000);
+        _out.WriteLine($"DSM {r.Breakdown.Dsm:F5} (minimum 1, SE {se:F5})");
+        Assert.InRange(r.Breakdown.Dsm, 1 - 4 * se, 1 + 4 * se);
+    }
+
+    [Fact]
+    public void Gradients_FlowOnlyThroughTheNamedPaths()
+    {
+        var o = new MlpOptions { Dimension = 2, Hidden = 16, Blocks = 1 };
+        using var studentNet = new TrajectoryMlp(o);
+        using var targetNet = new TrajectoryMlp(o);
+        using var teacherNet = new DenoiserMlp(o);
+        Ema.Copy(targetNet, studentNet);
+        foreach (var p in targetNet.parameters()) p.requires_grad_(false);
+        foreach (var p in teacherNet.parameters()) p.requires_grad_(false);
+        var student = new CtmTrajectoryModel(studentNet);
+        var target = new CtmTrajectoryModel(targetNet);
+        var loss = new CtmLoss(student, target, new EdmDenoiser(teacherNet),
+            new CtmTrainingOptions { DsmWeight = 0, AdaptiveWeights = false });
+        using var g = new Generator(4);
+        using var x0 = randn(new long[] { 64, 2 }, generator: g);
+
+        var (est, tgt) = loss.EstimateAndTarget(x0, null, g, k: 3);
+        Assert.True(est.requires_grad);
+        Assert.False(tgt.requires_grad);               // the target side carries no gradient
+        est.Dispose(); tgt.Dispose();
+
+        using var r = loss.GeneratorLoss(x0, null, g, withGan: false);
+        r.Total.backward();
+        // L_CTM alone: the student reaches x_est only through the outer target call's input, so a non-zero
+        // gradient proves that path is open (wrapping the outer call in no_grad would give none).
+        Assert.Contains(studentNet.parameters(), p => p.grad is not null && p.grad.abs().sum().item<float>() > 0);
+        Assert.All(targetNet.parameters(), p => Assert.True(p.grad is null || p.grad.abs().sum().item<float>() == 0));
+        Assert.All(teacherNet.parameters(), p => Assert.True(p.grad is null || p.grad.abs().sum().item<float>() == 0));
+    }
+
+    [Fact]
+    public void AdaptiveWeights_AreGradientNormRatios()
+    {
+        var o = new MlpOptions { Dimension = 2, Hidden = 16, Blocks = 1 };
+        using var studentNet = new TrajectoryMlp(o);
+        using var targetNet = new TrajectoryMlp(o);
+        using var disc = new MlpDiscriminator(2, 16, 2);
+        Ema.Copy(targetNet, studentNet);
+        foreach (var p in targetNet.parameters()) p.requires_grad_(false);
+        var loss = new CtmLoss(new CtmTrajectoryModel(studentNet), new CtmTrajectoryModel(targetNet), null,
+            new CtmTrainingOptions { TeacherMode = TeacherMode.SelfTeacher, GanEnabled = true }, lastLayerWeight: studentNet.OutputLayer.weight, discriminator: disc);
+        using var g = new Generator(5);
+        using var x0 = randn(new long[] { 64, 2 }, generator: g);
+        using var r = loss.GeneratorLoss(x0, null, g, withGan: true);
+        var b = r.Breakdown;
+        Assert.InRange(b.LambdaDsm, 0, 1e4);
+        Assert.InRange(b.LambdaGan, 0.01, 10);
+        Assert.False(double.IsNaN(b.GanGenerator));
+        Assert.Equal(b.Ctm + b.LambdaDsm * b.Dsm + b.LambdaGan * b.GanGenerator, r.Total.item<float>(), 3);
+    }
+
+    [Fact]
+    public void TimeSampler_RespectsOrdering_AndPkProportionalToK()
+    {
+        const int N = 18, K = 17, draws = 20_000;
+        using var g = new Generator(6);
+        var counts = new int[K + 1];
+        for (int i = 0; i < draws; i++) counts[CtmTimeSampler.SampleSteps(K, HeunStepStrategy.Weighted, g)]++;
+        var p = CtmTimeSampler.StepProbabilities(K, HeunStepStrategy.Weighted);
+        double chi2 = Enumerable.Range(1, K).Sum(k => Math.Pow(counts[k] - draws * p[k - 1], 2) / (draws * p[k - 1]));
+        _out.WriteLine($"χ² = {chi2:F2} with {K - 1} df");
+        Assert.True(chi2 < 39.25, $"χ² = {chi2} exceeds the 0.1% critical value 39.25 (16 df)"); // P(k) ∝ k holds
+        Assert.Equal(0, counts[0]);
+
+        for (int k = 1; k <= K; k++)
+        {
+            var (t, u, s) = CtmTimeSampler.SampleIndices(4096, N, k, g, CPU);
+            Assert.True((u - t).eq(k).all().item<bool>());
+            Assert.True(t.ge(0).all().item<bool>() && u.le(N - 1).all().item<bool>());
+            Assert.True(s.ge(u).all().item<bool>() && s.le(N - 1).all().item<bool>()); // s ≤ u < t in time
+            t.Dispose(); u.Dispose(); s.Dispose();
+        }
+    }
+
+    [Fact]
+    public void UniformStrategy_IsFlat()
+    {
+        Assert.All(CtmTimeSampler.StepProbabilities(5, HeunStepStrategy.Uniform), v => Assert.Equal(0.2, v, 12));
+        Assert.Equal(new[] { 1 / 15.0, 2 / 15.0, 3 / 15.0, 4 / 15.0, 5 / 15.0 }, CtmTimeSampler.StepProbabilities(5, HeunStepStrategy.Weighted), new DoubleTolerance(1e-12));
+    }
+
+    [Fact]
+    public void Ema_Arithmetic()
+    {
+        using var a = nn.Linear(2, 1);
+        using var b = nn.Linear(2, 1);
+        using (no_grad())
+        {
+            a.weight!.copy_(tensor(new[] { 1f, 2f }).reshape(1, 2)); a.bias!.fill_(0);
+            b.weight!.copy_(tensor(new[] { 3f, -2f }).reshape(1, 2)); b.bias!.fill_(10);
+        }
+        Ema.Update(a, b, 0.9);
+        Assert.Equal(0.9 * 1 + 0.1 * 3, a.weight![0, 0].item<float>(), 5);
+        Assert.Equal(0.9 * 2 + 0.1 * -2, a.weight![0, 1].item<float>(), 5);
+        Assert.Equal(1.0, a.bias![0].item<float>(), 5);
+        Ema.Copy(a, b);
+        Assert.Equal(3f, a.weight![0, 0].item<float>());
+        using var c = nn.Linear(3, 1);
+        Assert.Throws<ArgumentException>(() => Ema.Update(c, b, 0.9));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Ema.Update(a, b, 1.0));
+    }
+
+    private sealed class DoubleTolerance : System.Collections.Generic.IEqualityComparer<double>
+    {
+        private readonly double _tol;
+        public DoubleTolerance(double tol) => _tol = tol;
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= _tol;
+        public int GetHashCode(double obj) => 0;
+    }
+}

@@ -15,7 +15,7 @@ var a = Environment.GetCommandLineArgs();
 string Arg(string name, string fallback) { int i = Array.IndexOf(a, name); return i >= 0 && i + 1 < a.Length ? a[i + 1] : fallback; }
 bool Flag(string name) => a.Contains(name);
 
-torch.set_num_threads(Math.Max(1, Environment.ProcessorCount));
+torch.set_num_threads(int.Parse(Arg("--threads", Environment.ProcessorCount.ToString())));
 bool quick = Flag("--quick");
 var cfg = new ToyConfig
 {
@@ -25,6 +25,9 @@ var cfg = new ToyConfig
     DsmWeight = Flag("--no-dsm") ? 0.0 : 1.0,
     TeacherMode = Flag("--self-teacher") ? TeacherMode.SelfTeacher : TeacherMode.Teacher,
     EvalSamples = quick ? 4000 : 10_000,
+    Batch = int.Parse(Arg("--batch", "512")),
+    CtmLearningRate = double.Parse(Arg("--ctm-lr", "4e-4"), System.Globalization.CultureInfo.InvariantCulture),
+    GanStartFraction = double.Parse(Arg("--gan-start", "0.5"), System.Globalization.CultureInfo.InvariantCulture),
     Seed = ulong.Parse(Arg("--seed", "0")),
 };
 string outDir = Arg("--out", "artifacts/toy2d");
@@ -43,7 +46,8 @@ foreach (var data in sets)
     Console.WriteLine();
     Console.WriteLine($"== {data.Name} ==");
     // The teacher is trained in every mode: it is also a row of the table (the self-teacher ablation distils without it).
-    using var teacher = Toy2DPipeline.TrainTeacher(data, cfg, new SyncProgress<(long Step, long Total, double Loss)>(p => Bar("teacher", p.Step, p.Total, $"loss {p.Loss:F3}")));
+    string teacherCache = Flag("--reuse-teacher") ? System.IO.Path.Combine(outDir, $"teacher-{(data is RingData ? "ring" : "checkerboard")}-{cfg.TeacherSteps}.bin") : "";
+    using var teacher = Toy2DPipeline.TrainTeacher(data, cfg, new SyncProgress<(long Step, long Total, double Loss)>(p => Bar("teacher", p.Step, p.Total, $"loss {p.Loss:F3}")), teacherCache);
     using var ctm = Toy2DPipeline.TrainCtm(data, teacher, cfg, new SyncProgress<CtmTrainingProgress>(p =>
         Bar("CTM    ", p.Step, p.TotalSteps, p.DiscriminatorStep ? $"D {p.Loss.GanDiscriminator:F3}"
             : $"CTM {p.Loss.Ctm:E2} DSM {p.Loss.Dsm:F3} λ_DSM {p.Loss.LambdaDsm:F2} G {p.Loss.GanGenerator:F2} λ_GAN {p.Loss.LambdaGan:F2}")));

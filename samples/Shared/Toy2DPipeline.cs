@@ -64,10 +64,17 @@ public static class Toy2DPipeline
 {
     public static MlpOptions Net(ToyConfig c) => new() { Dimension = 2, Hidden = c.Hidden, Blocks = c.Blocks };
 
-    public static TrainedTeacher TrainTeacher(IToyData data, ToyConfig c, IProgress<(long Step, long Total, double Loss)>? progress = null)
+    /// <summary>Trains the teacher, or loads it from <paramref name="cachePath"/> when that file exists (and saves it there).</summary>
+    public static TrainedTeacher TrainTeacher(IToyData data, ToyConfig c, IProgress<(long Step, long Total, double Loss)>? progress = null, string cachePath = "")
     {
         var raw = new DenoiserMlp(Net(c));
         var ema = new DenoiserMlp(Net(c));
+        if (cachePath.Length > 0 && System.IO.File.Exists(cachePath))
+        {
+            ema.load(cachePath);
+            ema.eval();
+            return new TrainedTeacher { Network = ema, Raw = raw, Seconds = 0 };
+        }
         var sw = Stopwatch.StartNew();
         using (var trainer = new EdmTeacherTrainer(new EdmDenoiser(raw), new EdmDenoiser(ema),
                    new EdmTrainingOptions { LearningRate = c.TeacherLearningRate, Seed = c.Seed }))
@@ -76,6 +83,7 @@ public static class Toy2DPipeline
                 progress is null ? null : new SyncProgress<(long, double)>(p => progress.Report((p.Item1, c.TeacherSteps, p.Item2))));
         }
         ema.eval();
+        if (cachePath.Length > 0) { System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(cachePath))!); ema.save(cachePath); }
         return new TrainedTeacher { Network = ema, Raw = raw, Seconds = sw.Elapsed.TotalSeconds };
     }
 

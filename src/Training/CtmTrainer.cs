@@ -37,8 +37,8 @@ public sealed partial class CtmTrainer : IDisposable
     private readonly nn.Module<Tensor, Tensor>? _discriminator;
     private readonly CtmTrainingOptions _o;
     private readonly CtmLoss _loss;
-    private readonly OptimizerHelper _optimizer;
-    private readonly OptimizerHelper? _dOptimizer;
+    private readonly RectifiedAdam _optimizer;
+    private readonly RectifiedAdam? _dOptimizer;
     private readonly Generator _gen;
     private readonly ILogger _logger;
 
@@ -72,9 +72,10 @@ public sealed partial class CtmTrainer : IDisposable
         if (teacher is EdmDenoiser edm) foreach (var p in edm.Network.parameters()) p.requires_grad_(false);
 
         _loss = new CtmLoss(student, target, teacher, _o, distance, lastLayerWeight, discriminator);
-        _optimizer = optim.RAdam(student.Network.parameters(), lr: _o.LearningRate);
+        // RectifiedAdam, not torch.optim.RAdam: TorchSharp 0.107's RAdam squares the learning rate (see RectifiedAdam).
+        _optimizer = new RectifiedAdam(student.Network.parameters(), _o.LearningRate);
         if (discriminator is not null)
-            _dOptimizer = optim.RAdam(discriminator.parameters(), lr: _o.DiscriminatorLearningRate, beta1: 0.5, beta2: 0.9);
+            _dOptimizer = new RectifiedAdam(discriminator.parameters(), _o.DiscriminatorLearningRate, beta1: 0.5, beta2: 0.9);
         _gen = new Generator(_o.Seed, CPU);
     }
 
@@ -121,21 +122,21 @@ public sealed partial class CtmTrainer : IDisposable
         if (dStep)
         {
             _discriminator!.train();
-            _dOptimizer!.zero_grad();
+            _dOptimizer!.ZeroGrad();
             using var result = _loss.DiscriminatorLoss(x0, labels, _gen);
             CheckFinite(result);
             result.Total.backward();
-            _dOptimizer.step();
+            _dOptimizer.Step();
             breakdown = result.Breakdown;
         }
         else
         {
-            _optimizer.zero_grad();
-            _dOptimizer?.zero_grad();
+            _optimizer.ZeroGrad();
+            _dOptimizer?.ZeroGrad();
             using var result = _loss.GeneratorLoss(x0, labels, _gen, withGan: GanActive);
             CheckFinite(result);
             result.Total.backward();
-            _optimizer.step();
+            _optimizer.Step();
             Ema.Update(_target.Network, _student.Network, _o.TargetEmaRate);
             Ema.Update(_evalEma.Network, _student.Network, _o.EvalEmaRate);
             breakdown = result.Breakdown;
@@ -184,11 +185,11 @@ public sealed partial class CtmTrainer : IDisposable
             ["student"] = Bytes(w => _student.Network.save(w)),
             ["target"] = Bytes(w => _target.Network.save(w)),
             ["eval_ema"] = Bytes(w => _evalEma.Network.save(w)),
-            ["optimizer"] = Bytes(w => _optimizer.save_state_dict(w)),
+            ["optimizer"] = Bytes(w => _optimizer.Save(w)),
             ["rng"] = RngState(),
         };
         if (_discriminator is not null) sections["discriminator"] = Bytes(w => _discriminator.save(w));
-        if (_dOptimizer is not null) sections["d_optimizer"] = Bytes(w => _dOptimizer.save_state_dict(w));
+        if (_dOptimizer is not null) sections["d_optimizer"] = Bytes(w => _dOptimizer.Save(w));
         CheckpointFile.Write(path, sections);
         Log.Checkpoint(_logger, Step, path);
     }
@@ -205,9 +206,9 @@ public sealed partial class CtmTrainer : IDisposable
         using (var r = Reader(Need("student"))) _student.Network.load(r);
         using (var r = Reader(Need("target"))) _target.Network.load(r);
         using (var r = Reader(Need("eval_ema"))) _evalEma.Network.load(r);
-        using (var r = Reader(Need("optimizer"))) _optimizer.load_state_dict(r);
+        using (var r = Reader(Need("optimizer"))) _optimizer.Load(r);
         if (_discriminator is not null) using (var r = Reader(Need("discriminator"))) _discriminator.load(r);
-        if (_dOptimizer is not null) using (var r = Reader(Need("d_optimizer"))) _dOptimizer.load_state_dict(r);
+        if (_dOptimizer is not null) using (var r = Reader(Need("d_optimizer"))) _dOptimizer.Load(r);
         var rng = Need("rng");
         using var state = tensor(rng, dtype: ScalarType.Byte);
         _gen.set_state(state);

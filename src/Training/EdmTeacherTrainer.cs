@@ -47,7 +47,8 @@ public sealed class EdmTeacherTrainer : IDisposable
 {
     private readonly EdmDenoiser _model, _ema;
     private readonly EdmTrainingOptions _o;
-    private readonly OptimizerHelper _optimizer;
+    private readonly OptimizerHelper? _adam;
+    private readonly RectifiedAdam? _radam;
     private readonly Generator _gen;
 
     /// <summary>Creates the trainer.</summary>
@@ -63,8 +64,8 @@ public sealed class EdmTeacherTrainer : IDisposable
         _o.Validate();
         Ema.Copy(ema.Network, model.Network);
         foreach (var p in ema.Network.parameters()) p.requires_grad_(false);
-        _optimizer = _o.UseRAdam ? optim.RAdam(model.Network.parameters(), lr: _o.LearningRate)
-                                 : optim.Adam(model.Network.parameters(), lr: _o.LearningRate);
+        if (_o.UseRAdam) _radam = new RectifiedAdam(model.Network.parameters(), _o.LearningRate);
+        else _adam = optim.Adam(model.Network.parameters(), lr: _o.LearningRate);
         _gen = new Generator(_o.Seed, CPU);
     }
 
@@ -86,13 +87,15 @@ public sealed class EdmTeacherTrainer : IDisposable
         using var scope = NewDisposeScope();
         var (x0, labels) = batch(_gen);
         _model.Network.train();
-        _optimizer.zero_grad();
+        _adam?.zero_grad();
+        _radam?.ZeroGrad();
         var loss = EdmLoss.PerSample(_model, x0, _gen, labels, _o.PMean, _o.PStd).mean();
         double value = loss.detach().to_type(ScalarType.Float64).item<double>();
         if (!double.IsFinite(value))
             throw new TrainingDivergedException(Step, new CtmLossBreakdown(double.NaN, value, double.NaN, double.NaN, 1, 0, 0));
         loss.backward();
-        _optimizer.step();
+        _adam?.step();
+        _radam?.Step();
         Ema.Update(_ema.Network, _model.Network, _o.EmaRate);
         Step++;
         return value;
@@ -117,7 +120,8 @@ public sealed class EdmTeacherTrainer : IDisposable
     /// <summary>Disposes the optimiser and generator (never the networks).</summary>
     public void Dispose()
     {
-        _optimizer.Dispose();
+        _adam?.Dispose();
+        _radam?.Dispose();
         _gen.Dispose();
     }
 }

@@ -2,7 +2,8 @@
 # Ctm.Core build and set-up script. Works on a fresh machine: it checks (and where it can, installs) what the
 # build needs, then builds, tests, runs the demo or the benchmarks.
 #
-#   ./build.sh demo            run the 2-D demo (samples/Ctm.Samples.Gaussian2D), PNGs into artifacts/demo
+#   ./build.sh demo [args]     2-D end to end (samples/Ctm.Samples.Toy2D): teacher -> CTM, table, PNGs in artifacts/toy2d
+#   ./build.sh demo-analytic   gamma-sampling of the exact 8-Gaussian ring (samples/Ctm.Samples.Gaussian2D)
 #   ./build.sh test            run the default test suite; ends with a line "N passed, N failed, N skipped"
 #   ./build.sh bench [args]    run the benchmark harness (benchmarks/Ctm.Benchmarks), args passed through
 #   ./build.sh build           restore and build everything (Release)
@@ -145,9 +146,10 @@ case "$cmd" in
   setup) setup; say "prerequisites OK" ;;
   build) setup; dotnet build Ctm.sln "${MSBUILD_ARGS[@]}" "$@" ;;
   test)  run_tests "$@" ;;
-  demo)  setup; dotnet run --project samples/Ctm.Samples.Gaussian2D "${MSBUILD_ARGS[@]}" -- "$@" ;;
+  demo)  setup; dotnet run --project samples/Ctm.Samples.Toy2D "${MSBUILD_ARGS[@]}" -- "$@" ;;
+  demo-analytic) setup; dotnet run --project samples/Ctm.Samples.Gaussian2D "${MSBUILD_ARGS[@]}" -- "$@" ;;
   bench) setup; dotnet run --project benchmarks/Ctm.Benchmarks "${MSBUILD_ARGS[@]}" -- "$@" ;;
   mnist-data) fetch_mnist ;;
   pack)  setup; dotnet pack Ctm.Core.csproj -c Release -o artifacts/packages -nologo "$@" ;;
-  *) die "unknown verb '$cmd'. Use one of: demo, test, bench, build, setup, pack." ;;
+  *) die "unknown verb '$cmd'. Use one of: demo, demo-analytic, test, bench, build, setup, pack." ;;
 esac

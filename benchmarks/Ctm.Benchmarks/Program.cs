@@ -2,6 +2,7 @@
 //
 //   ./build.sh bench                 quality report: solver convergence orders, γ-sampling moment z-scores
 //   ./build.sh bench perf [bdn args] BenchmarkDotNet throughput of sampling (CTM MLP, teacher Heun)
+//   ./build.sh bench toy2d [--quick]  2-D targets: teacher vs CTM tables for both data sets, plus ablations
 using System;
 using System.Linq;
 using BenchmarkDotNet.Running;
@@ -13,11 +14,14 @@ switch (verb)
     case "quality":
         QualityReport.Run(args.Skip(1).ToArray());
         break;
+    case "toy2d":
+        Toy2DReport.Run(args.Skip(1).ToArray());
+        break;
     case "perf":
         BenchmarkSwitcher.FromAssembly(typeof(SamplingBenchmarks).Assembly).Run(args.Skip(1).ToArray());
         break;
     default:
-        Console.Error.WriteLine($"unknown verb '{verb}': use 'quality' (default) or 'perf'.");
+        Console.Error.WriteLine($"unknown verb '{verb}': use 'quality' (default), 'toy2d' or 'perf'.");
         Environment.Exit(2);
         break;
 }

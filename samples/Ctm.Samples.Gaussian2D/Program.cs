@@ -32,7 +32,7 @@ var panels = new List<ScatterPlot.Panel>();
 using (var data = ring.SampleData(n, new Generator(seed)))
 {
     Report("data (exact law)", 0, data, TimeSpan.Zero);
-    panels.Add(new("data", Floats(data)));
+    panels.Add(new("data", SampleUtil.Floats(data)));
 }
 foreach (var (gamma, nfe) in new[] { (0.0, 1), (0.0, 2), (0.0, 4), (0.5, 4), (1.0, 4) })
 {
@@ -41,7 +41,7 @@ foreach (var (gamma, nfe) in new[] { (0.0, 1), (0.0, 2), (0.0, 4), (0.5, 4), (1.
     using var x = sampler.Sample(n, gamma, nfe, generator: gen);
     sw.Stop();
     Report($"CTM γ={gamma:0.0}", nfe, x, sw.Elapsed);
-    panels.Add(new($"γ={gamma:0.0}, NFE {nfe}", Floats(x)));
+    panels.Add(new($"γ={gamma:0.0}, NFE {nfe}", SampleUtil.Floats(x)));
 }
 {
     using var gen = new Generator(seed + 2);
@@ -49,24 +49,11 @@ foreach (var (gamma, nfe) in new[] { (0.0, 1), (0.0, 2), (0.0, 4), (0.5, 4), (1.
     using var x = ode.Sample(n, 18, generator: gen);
     sw.Stop();
     Report("Heun PF-ODE (EDM grid)", 35, x, sw.Elapsed);
-    panels.Add(new("Heun ODE, NFE 35", Floats(x)));
+    panels.Add(new("Heun ODE, NFE 35", SampleUtil.Floats(x)));
 }
 
-// A few trajectories s ↦ G*(x_T, T, s), drawn as x_s/√(1 + s²) so that every noise level fits the same axes.
-{
-    using var gen = new Generator(seed + 3);
-    using var xT = torch.randn(new long[] { 12, 2 }, dtype: ScalarType.Float64, generator: gen) * 80.0;
-    var grid = Ctm.Core.Schedules.KarrasSchedule.Sigmas(40);
-    var paths = Enumerable.Range(0, 12).Select(_ => new List<float>()).ToArray();
-    foreach (var s in grid)
-    {
-        using var xs = ring.Jump(xT, 80.0, s);
-        using var scaled = xs / Math.Sqrt(1 + s * s);
-        var f = Floats(scaled);
-        for (int i = 0; i < 12; i++) paths[i].AddRange(new[] { f[2 * i], f[2 * i + 1] });
-    }
-    panels.Add(new("paths x_s/sqrt(1+s^2)", Array.Empty<float>(), paths.Select(p => p.ToArray()).ToList()));
-}
+// A few exact trajectories s ↦ G*(x_T, T, s).
+panels.Add(SampleUtil.TrajectoryPanel(ring, "paths x_s/sqrt(1+s^2)", count: 12, seed: seed + 3));
 
 string png = System.IO.Path.Combine(outDir, "gamma-sampling.png");
 ScatterPlot.Write(png, panels, columns: 4);
@@ -81,12 +68,6 @@ void Report(string name, int nfe, Tensor x, TimeSpan time)
     var frac = Enumerable.Range(0, 8).Select(k => mode.eq(k).sum().item<long>() / (double)x.shape[0]).ToArray();
     Console.WriteLine($"{name,-26} {(nfe == 0 ? "-" : nfe.ToString()),4} {logp.mean().item<double>(),11:F3} " +
         $"{frac.Count(f => f >= 0.05),7}/8 {frac.Max(f => Math.Abs(f - 0.125)),9:F4} {time.TotalMilliseconds,6:F0}ms");
-}
-
-static float[] Floats(Tensor x)
-{
-    using var f = x.to_type(ScalarType.Float32).contiguous();
-    return f.data<float>().ToArray();
 }
 
 string Arg(string name, string fallback)

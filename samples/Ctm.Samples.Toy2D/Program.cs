@@ -19,8 +19,8 @@ torch.set_num_threads(int.Parse(Arg("--threads", Environment.ProcessorCount.ToSt
 bool quick = Flag("--quick");
 var cfg = new ToyConfig
 {
-    TeacherSteps = int.Parse(Arg("--teacher-steps", quick ? "600" : "4000")),
-    CtmSteps = int.Parse(Arg("--ctm-steps", quick ? "300" : "3000")),
+    TeacherSteps = int.Parse(Arg("--teacher-steps", quick ? "600" : "3000")),
+    CtmSteps = int.Parse(Arg("--ctm-steps", quick ? "300" : "2000")),
     Gan = !Flag("--no-gan"),
     DsmWeight = Flag("--no-dsm") ? 0.0 : 1.0,
     TeacherMode = Flag("--self-teacher") ? TeacherMode.SelfTeacher : TeacherMode.Teacher,
@@ -55,10 +55,10 @@ foreach (var data in sets)
     var (rows, floor, samples) = Toy2DPipeline.Evaluate(data, teacher, ctm, cfg);
     Toy2DPipeline.PrintTable($"  results ({cfg.EvalSamples} samples each)", rows, floor);
 
-    var panels = samples.Select(kv => new ScatterPlot.Panel(kv.Key, Floats(kv.Value))).ToList();
+    var panels = samples.Select(kv => new ScatterPlot.Panel(kv.Key, SampleUtil.Floats(kv.Value))).ToList();
     using (var g = new Generator(cfg.Seed + 5))
-    using (var d = data.Sample(cfg.EvalSamples, g)) panels.Insert(0, new ScatterPlot.Panel("data", Floats(d)));
-    panels.Add(Trajectories(ctm));
+    using (var d = data.Sample(cfg.EvalSamples, g)) panels.Insert(0, new ScatterPlot.Panel("data", SampleUtil.Floats(d)));
+    panels.Add(SampleUtil.TrajectoryPanel(ctm.Model, "CTM paths x_s/sqrt(1+s^2)"));
     string file = System.IO.Path.Combine(outDir, (data is RingData ? "ring" : "checkerboard") + ".png");
     ScatterPlot.Write(file, panels, columns: 4, extent: 1.6);
     Console.WriteLine($"  wrote {System.IO.Path.GetFullPath(file)}");
@@ -67,30 +67,6 @@ foreach (var data in sets)
 }
 Console.WriteLine();
 Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0}s");
-
-static ScatterPlot.Panel Trajectories(TrainedCtm ctm)
-{
-    using var noGrad = torch.no_grad();
-    var model = ctm.Model;
-    using var g = new Generator(7);
-    using var xT = torch.randn(new long[] { 16, 2 }, generator: g) * 80.0f;
-    var grid = Ctm.Core.Schedules.KarrasSchedule.Sigmas(40);
-    var paths = Enumerable.Range(0, 16).Select(_ => new List<float>()).ToArray();
-    foreach (var s in grid)
-    {
-        using var xs = model.Jump(xT, 80.0, s);
-        using var scaled = xs / Math.Sqrt(1 + s * s);
-        var f = Floats(scaled);
-        for (int i = 0; i < 16; i++) paths[i].AddRange(new[] { f[2 * i], f[2 * i + 1] });
-    }
-    return new ScatterPlot.Panel("CTM paths x_s/sqrt(1+s^2)", Array.Empty<float>(), paths.Select(p => p.ToArray()).ToList());
-}
-
-static float[] Floats(Tensor x)
-{
-    using var f = x.to_type(ScalarType.Float32).contiguous();
-    return f.data<float>().ToArray();
-}
 
 static void Bar(string what, long step, long total, string info)
 {

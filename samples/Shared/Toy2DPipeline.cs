@@ -18,8 +18,8 @@ namespace Ctm.Samples;
 /// <summary>Settings of the 2-D teacher → CTM pipeline.</summary>
 public sealed record ToyConfig
 {
-    public int TeacherSteps { get; init; } = 4000;
-    public int CtmSteps { get; init; } = 3000;
+    public int TeacherSteps { get; init; } = 3000;
+    public int CtmSteps { get; init; } = 2000;
     public int Batch { get; init; } = 512;
     public int Hidden { get; init; } = 128;
     public int Blocks { get; init; } = 3;

@@ -18,63 +18,28 @@ namespace Ctm.Core.Models;
 /// <para>Ownership: inputs are borrowed; each public method returns one new tensor. Gradients flow normally, so the
 /// same object serves sampling (wrap calls in <c>torch.no_grad()</c> or <c>inference_mode()</c>) and training.</para>
 /// </remarks>
-public sealed class CtmTrajectoryModel : ITrajectoryModel, IUncheckedTrajectoryModel
+public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, IUncheckedTrajectoryModel
 {
-    private readonly NetworkAdapter _net;
-    private readonly CtmOptions _options;
 
     /// <summary>Wraps an unconditional network F(x_in, c_noise(t), c_noise(s)).</summary>
     /// <param name="network">The raw network (borrowed, never disposed).</param>
     /// <param name="options">Schedule constants; defaults to the paper's (σ_min 0.002, σ_max 80, σ_data 0.5, ρ 7).</param>
     public CtmTrajectoryModel(nn.Module<Tensor, Tensor, Tensor, Tensor> network, CtmOptions? options = null)
-    {
-        if (network is null) throw new ArgumentNullException(nameof(network));
-        _net = new NetworkAdapter(network, (x, ct, cs, _) => network.call(x, ct, cs));
-        _options = Checked(options);
-    }
+        : base(new NetworkAdapter(network ?? throw new ArgumentNullException(nameof(network)), (x, ct, cs, _) => network.call(x, ct, cs)), 0, options) { }
 
     /// <summary>Wraps a class-conditional network F(x_in, c_noise(t), c_noise(s), labels).</summary>
     /// <param name="network">The raw network (borrowed, never disposed).</param>
     /// <param name="numClasses">Number of classes (labels are ids in [0, numClasses)).</param>
     /// <param name="options">Schedule constants; defaults to the paper's.</param>
     public CtmTrajectoryModel(nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor> network, int numClasses, CtmOptions? options = null)
-    {
-        if (network is null) throw new ArgumentNullException(nameof(network));
-        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "A class-conditional model needs at least 1 class.");
-        _net = new NetworkAdapter(network, (x, ct, cs, y) => network.call(x, ct, cs, y!));
-        NumClasses = numClasses;
-        _options = Checked(options);
-    }
+        : base(new NetworkAdapter(network ?? throw new ArgumentNullException(nameof(network)), (x, ct, cs, y) => network.call(x, ct, cs, y!)),
+            numClasses >= 1 ? numClasses : throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "A class-conditional model needs at least 1 class."), options) { }
 
     /// <summary>Wraps an unconditional network with options from dependency injection.</summary>
     /// <param name="network">The raw network (borrowed).</param>
     /// <param name="options">Options accessor.</param>
     public CtmTrajectoryModel(nn.Module<Tensor, Tensor, Tensor, Tensor> network, IOptions<CtmOptions> options)
-        : this(network, (options ?? throw new ArgumentNullException(nameof(options))).Value) { }
-
-    /// <summary>The wrapped network F (borrowed; owned by the caller).</summary>
-    public nn.Module Network => _net.Module;
-
-    /// <summary>A copy of the options in force.</summary>
-    public CtmOptions Options => _options.Clone();
-
-    /// <inheritdoc />
-    public double SigmaMin => _options.SigmaMin;
-
-    /// <inheritdoc />
-    public double SigmaMax => _options.SigmaMax;
-
-    /// <inheritdoc />
-    public double SigmaData => _options.SigmaData;
-
-    /// <inheritdoc />
-    public int NumClasses { get; }
-
-    /// <inheritdoc />
-    public Device Device => _net.Device;
-
-    /// <inheritdoc />
-    public ScalarType DType => _net.DType ?? ScalarType.Float32;
+        : this(network, FromDi(options)) { }
 
     /// <inheritdoc />
     public Tensor Jump(Tensor x, Tensor t, Tensor s, Tensor? labels = null)
@@ -115,7 +80,7 @@ public sealed class CtmTrajectoryModel : ITrajectoryModel, IUncheckedTrajectoryM
         using var scope = NewDisposeScope();
         var tb = TimeBroadcast.ToBatch(t, x);
         var xIn = EdmPreconditioning.CIn(tb, SigmaData) * x;
-        return _net.Call(xIn, EdmPreconditioning.CNoise(TimeBroadcast.ToVector(t, x)),
+        return Net.Call(xIn, EdmPreconditioning.CNoise(TimeBroadcast.ToVector(t, x)),
             EdmPreconditioning.CNoise(TimeBroadcast.ToVector(s, x)), labels).MoveToOuterDisposeScope();
     }
 
@@ -132,7 +97,7 @@ public sealed class CtmTrajectoryModel : ITrajectoryModel, IUncheckedTrajectoryM
     {
         using var scope = NewDisposeScope();
         var tb = TimeBroadcast.ToBatch(t, x);
-        var f = _net.Call(EdmPreconditioning.CIn(tb, SigmaData) * x,
+        var f = Net.Call(EdmPreconditioning.CIn(tb, SigmaData) * x,
             EdmPreconditioning.CNoise(TimeBroadcast.ToVector(t, x)),
             EdmPreconditioning.CNoise(TimeBroadcast.ToVector(s, x)), labels);
         // g = c_skip(t)·x + c_out(t)·F   (EDM scalings depend on t only)
@@ -149,7 +114,7 @@ public sealed class CtmTrajectoryModel : ITrajectoryModel, IUncheckedTrajectoryM
         if (x is null) throw new ArgumentNullException(nameof(x));
         if (t is null) throw new ArgumentNullException(nameof(t));
         if (s is null) throw new ArgumentNullException(nameof(s));
-        if (!_options.ValidateInputs) return;
+        if (!Settings.ValidateInputs) return;
         var device = Device;
         TensorGuard.Batch(x, device, nameof(x));
         TensorGuard.DType(x, DType, nameof(x));
@@ -158,12 +123,5 @@ public sealed class CtmTrajectoryModel : ITrajectoryModel, IUncheckedTrajectoryM
         TensorGuard.Times(s, b, SigmaMin, SigmaMax, nameof(s), "[σ_min, σ_max]");
         TensorGuard.NotAfter(t, s);
         TensorGuard.Labels(labels, b, NumClasses, device);
-    }
-
-    private static CtmOptions Checked(CtmOptions? options)
-    {
-        var o = (options ?? new CtmOptions()).Clone();
-        o.Validate();
-        return o;
     }
 }

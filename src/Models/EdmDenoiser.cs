@@ -15,67 +15,35 @@ namespace Ctm.Core.Models;
 /// teacher's weights starts as the teacher. The network is borrowed: never disposed, moved or mode-switched here.
 /// Inputs are borrowed; each call returns one new tensor.
 /// </remarks>
-public sealed class EdmDenoiser : IDenoiser, IUncheckedModel
+public sealed class EdmDenoiser : PreconditionedModel, IDenoiser, IUncheckedModel
 {
-    private readonly NetworkAdapter _net;
-    private readonly CtmOptions _options;
 
     /// <summary>Wraps an unconditional network F(x_in, c_noise).</summary>
     /// <param name="network">The raw network (borrowed).</param>
     /// <param name="options">Schedule constants; defaults to the paper's.</param>
     public EdmDenoiser(nn.Module<Tensor, Tensor, Tensor> network, CtmOptions? options = null)
-    {
-        if (network is null) throw new ArgumentNullException(nameof(network));
-        _net = new NetworkAdapter(network, (x, c, _, _) => network.call(x, c));
-        _options = Checked(options);
-    }
+        : base(new NetworkAdapter(network ?? throw new ArgumentNullException(nameof(network)), (x, c, _, _) => network.call(x, c)), 0, options) { }
 
     /// <summary>Wraps a class-conditional network F(x_in, c_noise, labels).</summary>
     /// <param name="network">The raw network (borrowed).</param>
     /// <param name="numClasses">Number of classes.</param>
     /// <param name="options">Schedule constants; defaults to the paper's.</param>
     public EdmDenoiser(nn.Module<Tensor, Tensor, Tensor, Tensor> network, int numClasses, CtmOptions? options = null)
-    {
-        if (network is null) throw new ArgumentNullException(nameof(network));
-        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "A class-conditional model needs at least 1 class.");
-        _net = new NetworkAdapter(network, (x, c, _, y) => network.call(x, c, y!));
-        NumClasses = numClasses;
-        _options = Checked(options);
-    }
+        : base(new NetworkAdapter(network ?? throw new ArgumentNullException(nameof(network)), (x, c, _, y) => network.call(x, c, y!)),
+            numClasses >= 1 ? numClasses : throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "A class-conditional model needs at least 1 class."), options) { }
 
     /// <summary>Wraps an unconditional network with options from dependency injection.</summary>
     /// <param name="network">The raw network (borrowed).</param>
     /// <param name="options">Options accessor.</param>
     public EdmDenoiser(nn.Module<Tensor, Tensor, Tensor> network, IOptions<CtmOptions> options)
-        : this(network, (options ?? throw new ArgumentNullException(nameof(options))).Value) { }
-
-    /// <summary>The wrapped network (borrowed; owned by the caller).</summary>
-    public nn.Module Network => _net.Module;
-
-    /// <inheritdoc />
-    public double SigmaMin => _options.SigmaMin;
-
-    /// <inheritdoc />
-    public double SigmaMax => _options.SigmaMax;
-
-    /// <inheritdoc />
-    public double SigmaData => _options.SigmaData;
-
-    /// <inheritdoc />
-    public int NumClasses { get; }
-
-    /// <inheritdoc />
-    public Device Device => _net.Device;
-
-    /// <inheritdoc />
-    public ScalarType DType => _net.DType ?? ScalarType.Float32;
+        : this(network, FromDi(options)) { }
 
     /// <inheritdoc />
     public Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels = null)
     {
         if (x is null) throw new ArgumentNullException(nameof(x));
         if (sigma is null) throw new ArgumentNullException(nameof(sigma));
-        if (_options.ValidateInputs)
+        if (Settings.ValidateInputs)
         {
             TensorGuard.Batch(x, Device, nameof(x));
             TensorGuard.DType(x, DType, nameof(x));
@@ -96,14 +64,7 @@ public sealed class EdmDenoiser : IDenoiser, IUncheckedModel
         using var scope = NewDisposeScope();
         var sb = TimeBroadcast.ToBatch(sigma, x);
         var cNoise = EdmPreconditioning.CNoise(TimeBroadcast.ToVector(sigma, x));
-        var f = _net.Call(EdmPreconditioning.CIn(sb, SigmaData) * x, cNoise, cNoise, labels);
+        var f = Net.Call(EdmPreconditioning.CIn(sb, SigmaData) * x, cNoise, cNoise, labels);
         return (EdmPreconditioning.CSkip(sb, SigmaData) * x + EdmPreconditioning.COut(sb, SigmaData) * f).MoveToOuterDisposeScope();
-    }
-
-    private static CtmOptions Checked(CtmOptions? options)
-    {
-        var o = (options ?? new CtmOptions()).Clone();
-        o.Validate();
-        return o;
     }
 }

@@ -90,7 +90,7 @@ public sealed partial class DiffusionSampler
         try
         {
             using var scope = NewDisposeScope();
-            var xT = Noise.Normal(new[] { (long)n }.Concat(_sampleShape).ToArray(), Denoiser.DType, Denoiser.Device, gen) * grid[0];
+            var xT = Noise.StartingPoint(Denoiser, n, _sampleShape, grid[0], gen);   // x_T = t_0·z
             return Sample(xT, grid, labels, progress, cancellationToken).MoveToOuterDisposeScope();
         }
         finally

@@ -77,8 +77,7 @@ public sealed partial class GammaSampler : IGammaSampler
         try
         {
             using var scope = NewDisposeScope();
-            // x_T = t_0·z
-            var xT = Noise.Normal(new[] { (long)n }.Concat(_sampleShape).ToArray(), Model.DType, Model.Device, gen) * grid[0];
+            var xT = Noise.StartingPoint(Model, n, _sampleShape, grid[0], gen);   // x_T = t_0·z
             return Run(xT, gamma, grid, labels, gen, progress, cancellationToken).MoveToOuterDisposeScope();
         }
         finally

@@ -23,6 +23,21 @@ public static class Noise
         return z.to(device).MoveToOuterDisposeScope();
     }
 
+    /// <summary>x_T = t_0·z for <paramref name="n"/> samples of <paramref name="sampleShape"/> on the denoiser's device and dtype.</summary>
+    /// <param name="denoiser">Supplies device and dtype.</param>
+    /// <param name="n">Number of samples.</param>
+    /// <param name="sampleShape">Shape of one sample.</param>
+    /// <param name="t0">Starting time (σ_max for a full run).</param>
+    /// <param name="generator">Source of z.</param>
+    public static Tensor StartingPoint(IDenoiser denoiser, int n, long[] sampleShape, double t0, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        var shape = new long[sampleShape.Length + 1];
+        shape[0] = n;
+        Array.Copy(sampleShape, 0, shape, 1, sampleShape.Length);
+        return (Normal(shape, denoiser.DType, denoiser.Device, generator) * t0).MoveToOuterDisposeScope();
+    }
+
     /// <summary>A new CPU generator with a random seed, for callers that passed none.</summary>
     public static Generator FreshGenerator() => new Generator((ulong)Random.Shared.NextInt64(), CPU);
 }

@@ -126,14 +126,14 @@ run_tests() {
     --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@" || rc=$?
   local trx; trx="$(ls "$results"/*.trx 2>/dev/null | head -n 1 || true)"
   if [[ -n "$trx" ]]; then
-    python3 - "$trx" <<'PY' || true
-import sys, re
-s = open(sys.argv[1], encoding='utf-8').read()
-m = re.search(r'<Counters [^>]*>', s)
-a = dict(re.findall(r'(\w+)="(\d+)"', m.group(0))) if m else {}
-p, f, t = int(a.get('passed', 0)), int(a.get('failed', 0)), int(a.get('total', 0))
-print(f"{p} passed, {f} failed, {t - p - f} skipped")
-PY
+    # The TRX file's <Counters total=".." passed=".." failed=".." .../> line gives the closing counts.
+    local counters total passed failed
+    counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+    total="$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")"
+    passed="$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")"
+    failed="$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")"
+    total="${total:-0}"; passed="${passed:-0}"; failed="${failed:-0}"
+    echo "${passed} passed, ${failed} failed, $(( total - passed - failed )) skipped"
   else
     say "no test results were written"
     [[ $rc -ne 0 ]] || rc=1

@@ -25,8 +25,9 @@ namespace Ctm.Core.Training;
 /// <para>Randomness: one <see cref="Generator"/> seeded from <see cref="CtmTrainingOptions.Seed"/> drives every draw,
 /// including the data draws of the batch callback, and is saved in checkpoints, so a resumed run continues exactly
 /// like an uninterrupted one on CPU.</para>
-/// <para>Ownership: the networks are borrowed (never disposed); the trainer sets the target's and evaluation EMA's
-/// parameters to <c>requires_grad = false</c> and copies the student into both at construction. Each iteration runs in
+/// <para>Ownership: the networks are borrowed (never disposed). At construction the trainer copies the student into the
+/// target and the evaluation EMA, and sets <c>requires_grad = false</c> on the parameters of the target, the evaluation
+/// EMA and (when it is an <see cref="EdmDenoiser"/>) the teacher, since none of them is trained by gradient. Each iteration runs in
 /// its own dispose scope: tensors returned by the batch callback are disposed after the iteration.</para>
 /// <para>A NaN or infinite loss stops training with <see cref="TrainingDivergedException"/> before any weight changes;
 /// checkpoints already written stay intact.</para>

@@ -2,6 +2,7 @@
 //
 //   dotnet run --project samples/Ctm.Samples.Toy2D -c Release -- [--dataset ring|checkerboard|both] [--quick]
 //        [--teacher-steps N] [--ctm-steps N] [--no-gan] [--no-dsm] [--self-teacher] [--seed S] [--out DIR]
+//        [--batch B] [--ctm-lr LR] [--gan-start FRACTION] [--target-ema MU] [--eval-ema MU] [--threads T] [--reuse-teacher]
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -28,6 +29,8 @@ var cfg = new ToyConfig
     Batch = int.Parse(Arg("--batch", "512")),
     CtmLearningRate = double.Parse(Arg("--ctm-lr", "4e-4"), System.Globalization.CultureInfo.InvariantCulture),
     GanStartFraction = double.Parse(Arg("--gan-start", "0.5"), System.Globalization.CultureInfo.InvariantCulture),
+    TargetEmaRate = double.Parse(Arg("--target-ema", "0.999"), System.Globalization.CultureInfo.InvariantCulture),
+    EvalEmaRate = double.Parse(Arg("--eval-ema", "0.999"), System.Globalization.CultureInfo.InvariantCulture),
     Seed = ulong.Parse(Arg("--seed", "0")),
 };
 string outDir = Arg("--out", "artifacts/toy2d");

@@ -30,6 +30,8 @@ public sealed record ToyConfig
     public double DsmWeight { get; init; } = 1.0;
     public TeacherMode TeacherMode { get; init; } = TeacherMode.Teacher;
     public int EvalSamples { get; init; } = 10_000;
+    public double TargetEmaRate { get; init; } = 0.999;
+    public double EvalEmaRate { get; init; } = 0.999;
     public ulong Seed { get; init; }
 }
 
@@ -101,6 +103,8 @@ public static class Toy2DPipeline
             TeacherMode = c.TeacherMode,
             GanEnabled = c.Gan,
             GanStartStep = (long)(c.CtmSteps * c.GanStartFraction),
+            TargetEmaRate = c.TargetEmaRate,
+            EvalEmaRate = c.EvalEmaRate,
             Seed = c.Seed + 1,
         };
         var sw = Stopwatch.StartNew();

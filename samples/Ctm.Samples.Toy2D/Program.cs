@@ -29,8 +29,8 @@ var cfg = new ToyConfig
     Batch = int.Parse(Arg("--batch", "512")),
     CtmLearningRate = double.Parse(Arg("--ctm-lr", "4e-4"), System.Globalization.CultureInfo.InvariantCulture),
     GanStartFraction = double.Parse(Arg("--gan-start", "0.5"), System.Globalization.CultureInfo.InvariantCulture),
-    TargetEmaRate = double.Parse(Arg("--target-ema", "0.999"), System.Globalization.CultureInfo.InvariantCulture),
-    EvalEmaRate = double.Parse(Arg("--eval-ema", "0.999"), System.Globalization.CultureInfo.InvariantCulture),
+    TargetEmaRate = double.Parse(Arg("--target-ema", "0.99"), System.Globalization.CultureInfo.InvariantCulture),
+    EvalEmaRate = double.Parse(Arg("--eval-ema", "0.99"), System.Globalization.CultureInfo.InvariantCulture),
     Seed = ulong.Parse(Arg("--seed", "0")),
 };
 string outDir = Arg("--out", "artifacts/toy2d");

@@ -77,9 +77,14 @@ public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, 
     public Tensor RawOutput(Tensor x, Tensor t, Tensor s, Tensor? labels = null)
     {
         Validate(x, t, s, labels);
+        return RawOutputUnchecked(x, t, s, labels);
+    }
+
+    /// <summary>F(c_in(t)·x_t, c_noise(t), c_noise(s)) without input checks.</summary>
+    private Tensor RawOutputUnchecked(Tensor x, Tensor t, Tensor s, Tensor? labels)
+    {
         using var scope = NewDisposeScope();
-        var tb = TimeBroadcast.ToBatch(t, x);
-        var xIn = EdmPreconditioning.CIn(tb, SigmaData) * x;
+        var xIn = EdmPreconditioning.CIn(TimeBroadcast.ToBatch(t, x), SigmaData) * x;
         return Net.Call(xIn, EdmPreconditioning.CNoise(TimeBroadcast.ToVector(t, x)),
             EdmPreconditioning.CNoise(TimeBroadcast.ToVector(s, x)), labels).MoveToOuterDisposeScope();
     }
@@ -97,9 +102,7 @@ public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, 
     {
         using var scope = NewDisposeScope();
         var tb = TimeBroadcast.ToBatch(t, x);
-        var f = Net.Call(EdmPreconditioning.CIn(tb, SigmaData) * x,
-            EdmPreconditioning.CNoise(TimeBroadcast.ToVector(t, x)),
-            EdmPreconditioning.CNoise(TimeBroadcast.ToVector(s, x)), labels);
+        var f = RawOutputUnchecked(x, t, s, labels);
         // g = c_skip(t)·x + c_out(t)·F   (EDM scalings depend on t only)
         var g = EdmPreconditioning.CSkip(tb, SigmaData) * x + EdmPreconditioning.COut(tb, SigmaData) * f;
         return g.MoveToOuterDisposeScope();

@@ -32,6 +32,9 @@ public sealed class EdmDenoiser : PreconditionedModel, IDenoiser, IUncheckedMode
         : base(new NetworkAdapter(network ?? throw new ArgumentNullException(nameof(network)), (x, c, _, y) => network.call(x, c, y!)),
             numClasses >= 1 ? numClasses : throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "A class-conditional model needs at least 1 class."), options) { }
 
+    /// <summary>Wraps a network reached through an adapter (library networks such as SongUNet).</summary>
+    internal EdmDenoiser(NetworkAdapter network, int numClasses, CtmOptions? options) : base(network, numClasses, options) { }
+
     /// <summary>Wraps an unconditional network with options from dependency injection.</summary>
     /// <param name="network">The raw network (borrowed).</param>
     /// <param name="options">Options accessor.</param>

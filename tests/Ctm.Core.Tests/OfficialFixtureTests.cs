@@ -1,0 +1,209 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Ctm.Core.Checkpoints;
+using Ctm.Core.Networks;
+using TorchSharp;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Tests;
+
+/// <summary>
+/// SongUNet against outputs of the official CTM code (Kim-Dongjun/ctm-cifar10 cm/networks.py, fixtures in
+/// Fixtures/official-ctm-tiny): F, g, G of the student and D of the EDM teacher to 1e-4 relative error.
+/// </summary>
+[Collection("Torch")]
+public sealed class OfficialFixtureTests
+{
+    private const double RelTol = 1e-4;
+    private readonly ITestOutputHelper _out;
+
+    public OfficialFixtureTests(ITestOutputHelper output) => _out = output;
+
+    internal sealed class Fixture : IDisposable
+    {
+        public Fixture(string name)
+        {
+            Dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "official-ctm-tiny", name);
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "io.json")));
+            var root = doc.RootElement;
+            Shape = root.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+            Tensor Read(string key, long[] shape) =>
+                tensor(root.GetProperty(key).EnumerateArray().Select(e => e.GetDouble()).ToArray()).reshape(shape).to_type(ScalarType.Float32);
+            X = Read("x_t", Shape);
+            T = Read("t", new[] { Shape[0] });
+            S = Read("s", new[] { Shape[0] });
+            F = Read("student_F", Shape);
+            G = Read("student_g", Shape);
+            Jump = Read("student_G", Shape);
+            D = Read("teacher_D", Shape);
+            Labels = root.TryGetProperty("labels", out var l) && l.ValueKind == JsonValueKind.Array
+                ? tensor(l.EnumerateArray().Select(e => e.GetInt64()).ToArray()) : null;
+            var sc = root.GetProperty("student_config");
+            Config = new SongUNetConfig
+            {
+                ImgResolution = sc.GetProperty("img_resolution").GetInt32(),
+                InChannels = sc.GetProperty("img_channels").GetInt32(),
+                OutChannels = sc.GetProperty("img_channels").GetInt32(),
+                LabelDim = sc.GetProperty("label_dim").GetInt32(),
+                ModelChannels = sc.GetProperty("model_channels").GetInt32(),
+                ChannelMult = sc.GetProperty("channel_mult").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+                NumBlocks = sc.GetProperty("num_blocks").GetInt32(),
+                AttnResolutions = sc.GetProperty("attn_resolutions").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+                Dropout = sc.GetProperty("dropout").GetDouble(),
+            };
+            StudentKeys = root.GetProperty("student_keys").EnumerateArray().Select(e => e.GetString()!).ToArray();
+            TeacherKeys = root.GetProperty("teacher_keys").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        }
+
+        public string Dir { get; }
+        public long[] Shape { get; }
+        public Tensor X { get; }
+        public Tensor T { get; }
+        public Tensor S { get; }
+        public Tensor F { get; }
+        public Tensor G { get; }
+        public Tensor Jump { get; }
+        public Tensor D { get; }
+        public Tensor? Labels { get; }
+        public SongUNetConfig Config { get; }
+        public string[] StudentKeys { get; }
+        public string[] TeacherKeys { get; }
+        public string StudentPath => Path.Combine(Dir, "songunet_ctm_tiny.pth");
+        public string TeacherPath => Path.Combine(Dir, "edm_teacher_tiny.pth");
+
+        public void Dispose()
+        {
+            foreach (var t in new[] { X, T, S, F, G, Jump, D, Labels }) t?.Dispose();
+        }
+    }
+
+    private double AssertRelClose(string what, Tensor expected, Tensor actual)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        using var scope = NewDisposeScope();
+        double scale = expected.abs().max().item<float>();
+        double maxErr = (expected - actual).abs().max().item<float>();
+        double rel = maxErr / scale;
+        _out.WriteLine($"{what}: max |Δ| = {maxErr:E3}, max |ref| = {scale:F4}, relative {rel:E3}");
+        Assert.True(rel <= RelTol, $"{what}: relative error {rel:E3} > {RelTol:E0} (max |Δ| {maxErr:E3})");
+        Assert.True(expected.allclose(actual, RelTol, RelTol * scale), $"{what}: not allclose(rtol {RelTol}, atol {RelTol * scale:E2})");
+        return rel;
+    }
+
+    [Theory]
+    [InlineData("uncond")]
+    [InlineData("cond")]
+    public void StudentMatchesOfficialFGAndJump(string name)
+    {
+        using var fx = new Fixture(name);
+        using var net = new SongUNet(fx.Config).LoadWeights(fx.StudentPath);
+        net.eval();
+        Assert.Equal(fx.StudentKeys.Select(k => k["model.".Length..]).OrderBy(k => k, StringComparer.Ordinal),
+            net.state_dict().Keys.OrderBy(k => k, StringComparer.Ordinal));
+        var model = net.AsTrajectoryModel();
+        using var noGrad = no_grad();
+        using var f = model.RawOutput(fx.X, fx.T, fx.S, fx.Labels);
+        using var g = model.Predict(fx.X, fx.T, fx.S, fx.Labels);
+        using var jump = model.Jump(fx.X, fx.T, fx.S, fx.Labels);
+        AssertRelClose($"{name} F", fx.F, f);
+        AssertRelClose($"{name} g", fx.G, g);
+        AssertRelClose($"{name} G", fx.Jump, jump);
+    }
+
+    [Theory]
+    [InlineData("uncond")]
+    [InlineData("cond")]
+    public void TeacherMatchesOfficialD(string name)
+    {
+        using var fx = new Fixture(name);
+        using var net = new SongUNet(fx.Config.AsTeacher()).LoadWeights(fx.TeacherPath);
+        net.eval();
+        Assert.Equal(fx.TeacherKeys.OrderBy(k => k, StringComparer.Ordinal), net.state_dict().Keys.OrderBy(k => k, StringComparer.Ordinal));
+        var teacher = net.AsDenoiser();
+        using var noGrad = no_grad();
+        using var d = teacher.Denoise(fx.X, fx.T, fx.Labels);
+        AssertRelClose($"{name} teacher D", fx.D, d);
+    }
+    [Fact]
+    public void MissingKeyIsNamed()
+    {
+        using var fx = new Fixture("cond");
+        using var net = new SongUNet(fx.Config);
+        var dict = StateDict.Read(fx.StudentPath);
+        try
+        {
+            dict.Remove("model.enc.4x4_block0.affine_s.weight", out var removed);
+            removed!.Dispose();
+            var e = Assert.Throws<StateDictMismatchException>(() => StateDict.Load(net, dict));
+            Assert.Equal(new[] { "enc.4x4_block0.affine_s.weight" }, e.MissingKeys);
+            Assert.Contains("enc.4x4_block0.affine_s.weight", e.Message);
+        }
+        finally { StateDict.DisposeAll(dict); }
+    }
+
+    [Fact]
+    public void MisShapedKeyIsNamed()
+    {
+        using var fx = new Fixture("uncond");
+        // A teacher file into a student: the s-branch keys are missing, all named.
+        using (var student = new SongUNet(fx.Config))
+        {
+            var e = Assert.Throws<StateDictMismatchException>(() => student.LoadWeights(fx.TeacherPath));
+            Assert.Contains("map_layer0_s.weight", e.MissingKeys);
+            Assert.Contains("dec.8x8_block1.affine_s.bias", e.MissingKeys);
+            Assert.Contains("map_layer0_s.weight", e.Message);
+        }
+        // A network with other channel counts: shapes differ and the message names the key and both shapes.
+        using var wide = new SongUNet(fx.Config with { ModelChannels = 32 });
+        var m = Assert.Throws<StateDictMismatchException>(() => wide.LoadWeights(fx.StudentPath));
+        Assert.Contains(m.MismatchedKeys, k => k.StartsWith("enc.8x8_conv.weight: file [16, 1, 3, 3] vs module [32, 1, 3, 3]", StringComparison.Ordinal));
+        Assert.Empty(m.MissingKeys);
+    }
+
+    [Fact]
+    public void OtherConfigurationsBuildSaveAndLoad()
+    {
+        // A configuration unlike the fixture's: 16×16×3, three levels, two blocks, attention at 8, 3 classes.
+        var config = new SongUNetConfig
+        {
+            ImgResolution = 16, InChannels = 3, OutChannels = 3, LabelDim = 3, ModelChannels = 8,
+            ChannelMult = new[] { 1, 2, 2 }, NumBlocks = 2, AttnResolutions = new[] { 8 }, Dropout = 0,
+        };
+        string path = Path.Combine(Path.GetTempPath(), $"songunet-{Guid.NewGuid():N}.pth");
+        try
+        {
+            using var a = new SongUNet(config, new Generator(1));
+            using var b = new SongUNet(config, new Generator(2));
+            Assert.Contains("enc.8x8_block1.qkv.weight", a.state_dict().Keys);
+            Assert.Contains("dec.8x8_up.conv0.resample_filter", a.state_dict().Keys);
+            TorchSharp.PyBridge.PyBridgeModuleExtensions.save_py(a, path);
+            b.LoadWeights(path);
+            a.eval(); b.eval();
+            using var noGrad = no_grad();
+            var gen = new Generator(3);
+            using var x = randn(new long[] { 2, 3, 16, 16 }, generator: gen);
+            using var c = tensor(new float[] { 0.5f, -1f });
+            using var y = tensor(new long[] { 0, 2 });
+            using var fa = a.forward(x, c, c, y);
+            using var fb = b.forward(x, c, c, y);
+            Assert.Equal(new long[] { 2, 3, 16, 16 }, fb.shape);
+            TensorAssert.Close(fa, fb, 0, 0);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Cifar10PresetBuildsTheOfficialSizes()
+    {
+        using var teacher = new SongUNet(SongUNetConfig.Cifar10DdpmPlusPlus(trajectoryBranch: false));
+        using var student = new SongUNet(SongUNetConfig.Cifar10DdpmPlusPlus());
+        long nt = teacher.parameters().Sum(p => p.numel()), ns = student.parameters().Sum(p => p.numel());
+        _out.WriteLine($"CIFAR-10 DDPM++ teacher {nt:N0} parameters, CTM student {ns:N0}");
+        Assert.InRange(nt, 55_650_000L, 55_750_000L); // EDM reports 55.7M for DDPM++ on CIFAR-10
+        Assert.True(ns > nt);
+    }
+}

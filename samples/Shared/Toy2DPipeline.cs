@@ -184,9 +184,3 @@ public static class Toy2DPipeline
 }
 
 /// <summary>IProgress that reports synchronously on the calling thread.</summary>
-public sealed class SyncProgress<T> : IProgress<T>
-{
-    private readonly Action<T> _a;
-    public SyncProgress(Action<T> a) => _a = a;
-    public void Report(T value) => _a(value);
-}

@@ -78,6 +78,9 @@ internal sealed class EdmConv2d : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>The kernel, or null for a pure resampler.</summary>
+    public Parameter? Weight => weight;
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

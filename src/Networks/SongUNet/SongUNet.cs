@@ -64,6 +64,12 @@ public sealed class SongUNet : nn.Module
     public SongUNetConfig Config { get; }
 
     /// <summary>
+    /// Weight of the output convolution (<c>dec.{R}x{R}_aux_conv.weight</c>): the "last layer" W of CTM's adaptive
+    /// loss weights (pass it to <see cref="Ctm.Core.Training.CtmTrainer"/>).
+    /// </summary>
+    public TorchSharp.Modules.Parameter OutputLayerWeight => ((EdmConv2d)_decoder[^1].Module).Weight!;
+
+    /// <summary>
     /// F(x_in, c_noise(t), c_noise(s), labels) → a tensor shaped like x_in.
     /// </summary>
     /// <param name="x">Preconditioned input c_in·x_t, [B, C, R, R].</param>

@@ -1,0 +1,210 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using Ctm.Core;
+using Ctm.Core.Data;
+using Ctm.Core.Diagnostics;
+using Ctm.Core.Imaging;
+using Ctm.Core.Models;
+using Ctm.Core.Networks;
+using Ctm.Core.Sampling;
+using Ctm.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ctm.Samples.Mnist;
+
+/// <summary>Budget and architecture of the MNIST run (class-conditional 16×16 digits).</summary>
+public sealed record MnistConfig
+{
+    public int Size { get; init; } = 16;
+    public int ModelChannels { get; init; } = 16;
+    public int[] ChannelMult { get; init; } = { 1, 2 };
+    public int NumBlocks { get; init; } = 1;
+    public int[] AttnResolutions { get; init; } = { 8 };
+    public bool Conditional { get; init; } = true;
+    public int Batch { get; init; } = 64;
+    public int ClassifierEpochs { get; init; } = 15;
+    public int TeacherSteps { get; init; } = 6000;
+    public double TeacherLearningRate { get; init; } = 1e-3;
+    public double TeacherEma { get; init; } = 0.999;
+    public int CtmSteps { get; init; } = 2000;
+    public double CtmLearningRate { get; init; } = 3e-4;
+    public int GridPoints { get; init; } = 18;
+    public int MaxTeacherSteps { get; init; } = 3;
+    public bool Gan { get; init; } = true;
+    public double GanStartFraction { get; init; } = 0.5;
+    public double EmaRate { get; init; } = 0.995;
+    public int EvalSamples { get; init; } = 2000;
+    public int TrainCount { get; init; } = 8000;
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>A CI smoke run: every stage, tiny budgets.</summary>
+    public static MnistConfig Quick => new()
+    {
+        ModelChannels = 16, ChannelMult = new[] { 1, 2 }, AttnResolutions = Array.Empty<int>(), Batch = 32,
+        ClassifierEpochs = 1, TeacherSteps = 40, CtmSteps = 30, EvalSamples = 200, TrainCount = 2000,
+    };
+
+    public SongUNetConfig Network(bool student) => new()
+    {
+        ImgResolution = Size, InChannels = 1, OutChannels = 1, LabelDim = Conditional ? 10 : 0,
+        ModelChannels = ModelChannels, ChannelMult = ChannelMult, NumBlocks = NumBlocks,
+        AttnResolutions = AttnResolutions, Dropout = 0, TrajectoryBranch = student,
+    };
+}
+
+public sealed record MnistRow(string Sampler, int Nfe, double Fd, double ClassAccuracy, double Seconds, string Grid);
+
+/// <summary>Data split, classifier, teacher, CTM and evaluation for the MNIST sample and benchmark.</summary>
+public sealed class MnistPipeline : IDisposable
+{
+    private readonly MnistConfig _c;
+    private readonly Action<string> _log;
+
+    public MnistPipeline(MnistConfig config, string packageDir, Action<string> log)
+    {
+        _c = config;
+        _log = log;
+        using var all = MnistDigits.LoadNpmPackage(packageDir);
+        using var g = new Generator(config.Seed);
+        using var perm = randperm(all.Count, generator: g);
+        using var x = MnistDigits.ToModelSpace(all.Images, config.Size);
+        int nTrain = Math.Min(config.TrainCount, 8000);
+        using var trainIdx = perm.narrow(0, 0, nTrain);
+        using var testIdx = perm.narrow(0, 8000, 2000);
+        Train = new LabelledImages(x.index_select(0, trainIdx), all.Labels.index_select(0, trainIdx));
+        Test = new LabelledImages(x.index_select(0, testIdx), all.Labels.index_select(0, testIdx));
+        Classifier = new DigitClassifier(config.Size);
+    }
+
+    public LabelledImages Train { get; }
+    public LabelledImages Test { get; }
+    public DigitClassifier Classifier { get; }
+    public Tensor? TestFeatures { get; private set; }
+    public double ClassifierAccuracy { get; private set; }
+    public double DataFd { get; private set; }
+
+    /// <summary>Trains the FD feature network on the training split; held-out accuracy on the 2,000 test digits.</summary>
+    public void TrainClassifier()
+    {
+        var sw = Stopwatch.StartNew();
+        using var g = new Generator(_c.Seed + 10);
+        Classifier.Train(Train.Images, Train.Labels, _c.ClassifierEpochs, 64, g, (e, l) => _log($"  classifier epoch {e}: loss {l:F4}"));
+        ClassifierAccuracy = Classifier.Accuracy(Test.Images, Test.Labels);
+        TestFeatures = Classifier.Features(Test.Images);
+        // Floor: FD between the training digits and the test digits at the evaluation sample size.
+        int n = (int)Math.Min(_c.EvalSamples, Train.Count);
+        using var trainFeatures = Classifier.Features(Train.Images.narrow(0, 0, n));
+        DataFd = FrechetDistance.Compute(trainFeatures, TestFeatures);
+        _log($"  classifier: held-out accuracy {ClassifierAccuracy:P2}, data FD (train vs test digits) {DataFd:F3} ({sw.Elapsed.TotalSeconds:F0} s)");
+    }
+
+    private (Tensor, Tensor?) Batch(Generator g)
+    {
+        using var idx = randint(0, Train.Count, new long[] { _c.Batch }, generator: g);
+        return (Train.Images.index_select(0, idx), _c.Conditional ? Train.Labels.index_select(0, idx) : null);
+    }
+
+    public SongUNet TrainTeacher(out double seconds)
+    {
+        var raw = new SongUNet(_c.Network(false), new Generator(_c.Seed + 20));
+        var ema = new SongUNet(_c.Network(false), new Generator(_c.Seed + 20));
+        var sw = Stopwatch.StartNew();
+        using (var trainer = new EdmTeacherTrainer(raw.AsDenoiser(), ema.AsDenoiser(),
+                   new EdmTrainingOptions { LearningRate = _c.TeacherLearningRate, EmaRate = _c.TeacherEma, Seed = _c.Seed + 21 }))
+        {
+            trainer.Train(Batch, _c.TeacherSteps, new SyncProgress<(long Step, double Loss)>(p =>
+            {
+                if (p.Step % Math.Max(1, _c.TeacherSteps / 10) == 0) _log($"  teacher step {p.Step}/{_c.TeacherSteps}: loss {p.Loss:F4} ({sw.Elapsed.TotalSeconds:F0} s)");
+            }));
+        }
+        raw.Dispose();
+        ema.eval();
+        seconds = sw.Elapsed.TotalSeconds;
+        return ema;
+    }
+
+    public SongUNet TrainCtm(SongUNet teacher, out double seconds)
+    {
+        var cfg = _c.Network(true);
+        var student = new SongUNet(cfg, new Generator(_c.Seed + 30));
+        using var target = new SongUNet(cfg, new Generator(_c.Seed + 30));
+        var evalEma = new SongUNet(cfg, new Generator(_c.Seed + 30));
+        using var disc = _c.Gan ? new ConvDiscriminator(1, _c.Size, 32) : null;
+        StudentInitialization.FromTeacher(student, teacher);
+        var options = new CtmTrainingOptions
+        {
+            LearningRate = _c.CtmLearningRate, GridPoints = _c.GridPoints, MaxTeacherSteps = _c.MaxTeacherSteps,
+            GanEnabled = _c.Gan, GanStartStep = (long)(_c.CtmSteps * _c.GanStartFraction),
+            TargetEmaRate = _c.EmaRate, EvalEmaRate = _c.EmaRate, Seed = _c.Seed + 31,
+        };
+        var sw = Stopwatch.StartNew();
+        using (var trainer = new CtmTrainer(student.AsTrajectoryModel(), target.AsTrajectoryModel(), evalEma.AsTrajectoryModel(),
+                   teacher.AsDenoiser(), options, student.OutputLayerWeight, disc))
+        {
+            trainer.Train(Batch, _c.CtmSteps, progress: new SyncProgress<CtmTrainingProgress>(p =>
+            {
+                if (!p.DiscriminatorStep && p.Step % Math.Max(1, _c.CtmSteps / 10) == 0)
+                    _log($"  CTM step {p.Step}/{_c.CtmSteps}: CTM {p.Loss.Ctm:F4} DSM {p.Loss.Dsm:F4} GAN {p.Loss.GanGenerator:F4} ({sw.Elapsed.TotalSeconds:F0} s)");
+            }));
+        }
+        student.Dispose();
+        evalEma.eval();
+        seconds = sw.Elapsed.TotalSeconds;
+        return evalEma;
+    }
+
+    /// <summary>Samples with each sampler, scores FD against the test digits and writes one grid per sampler.</summary>
+    public List<MnistRow> Evaluate(SongUNet teacher, SongUNet ctm, string outDir)
+    {
+        int n = _c.EvalSamples;
+        using var labels = _c.Conditional ? arange(n, dtype: ScalarType.Int64) % 10 : null;
+        var shape = new long[] { 1, _c.Size, _c.Size };
+        var rows = new List<MnistRow>();
+        var teacherModel = teacher.AsDenoiser();
+        var ctmModel = ctm.AsTrajectoryModel();
+        using var noGrad = no_grad();
+
+        void Add(string name, string file, int nfe, Func<int, Tensor?, Generator, Tensor> sample)
+        {
+            using var g = new Generator(_c.Seed + 40);
+            var sw = Stopwatch.StartNew();
+            var parts = new List<Tensor>();
+            for (int i = 0; i < n; i += 500)
+            {
+                int m = Math.Min(500, n - i);
+                using var lb = labels?.narrow(0, i, m);
+                parts.Add(sample(m, lb, g));
+            }
+            using var x = cat(parts.ToArray(), 0).clamp(-1, 1);
+            foreach (var p in parts) p.Dispose();
+            double secs = sw.Elapsed.TotalSeconds;
+            using var features = Classifier.Features(x);
+            double fd = FrechetDistance.Compute(features, TestFeatures!);
+            double acc = labels is null ? double.NaN : Classifier.Accuracy(x, labels);
+            string path = Path.Combine(outDir, file);
+            // Grid: 10 columns; with labels, column j shows digit j.
+            using (var first = x.narrow(0, 0, Math.Min(100, n))) PngGrid.Save(first, path, columns: 10, scale: 2);
+            rows.Add(new MnistRow(name, nfe, fd, acc, secs, path));
+            _log($"  {name,-22} NFE {nfe,2}: FD {fd,8:F3}, class accuracy {acc:P1}, {secs:F1} s → {path}");
+        }
+
+        Add("teacher Heun", "teacher-heun-nfe35.png", 35, (m, lb, g) => new DiffusionSampler(teacherModel, shape).Sample(m, 18, lb, g));
+        var gamma = new GammaSampler(ctmModel, shape);
+        Add("CTM γ=0", "ctm-nfe1.png", 1, (m, lb, g) => gamma.Sample(m, 0.0, 1, lb, g));
+        Add("CTM γ=0", "ctm-nfe2.png", 2, (m, lb, g) => gamma.Sample(m, 0.0, 2, lb, g));
+        using (var real = Test.Images.narrow(0, 0, 100)) PngGrid.Save(real, Path.Combine(outDir, "data.png"), columns: 10, scale: 2);
+        return rows;
+    }
+
+    public void Dispose()
+    {
+        Train.Dispose();
+        Test.Dispose();
+        Classifier.Dispose();
+        TestFeatures?.Dispose();
+    }
+}

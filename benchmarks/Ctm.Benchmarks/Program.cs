@@ -3,6 +3,8 @@
 //   ./build.sh bench                 quality report: solver convergence orders, γ-sampling moment z-scores
 //   ./build.sh bench perf [bdn args] BenchmarkDotNet throughput of sampling (CTM MLP, teacher Heun)
 //   ./build.sh bench toy2d [--quick]  2-D targets: teacher vs CTM tables for both data sets, plus ablations
+//   ./build.sh bench likelihood [--quick]  PF-ODE likelihood vs closed forms; NLL of a trained 2-D CTM vs the entropy
+//   ./build.sh bench mnist [--quick]  MNIST: classifier (FD features), teacher, CTM with GAN; FD table and targets
 using System;
 using System.Linq;
 using BenchmarkDotNet.Running;
@@ -17,11 +19,17 @@ switch (verb)
     case "toy2d":
         Toy2DReport.Run(args.Skip(1).ToArray());
         break;
+    case "likelihood":
+        LikelihoodReport.Run(args.Skip(1).ToArray());
+        break;
+    case "mnist":
+        MnistReport.Run(args.Skip(1).ToArray());
+        break;
     case "perf":
         BenchmarkSwitcher.FromAssembly(typeof(SamplingBenchmarks).Assembly).Run(args.Skip(1).ToArray());
         break;
     default:
-        Console.Error.WriteLine($"unknown verb '{verb}': use 'quality' (default), 'toy2d' or 'perf'.");
+        Console.Error.WriteLine($"unknown verb '{verb}': use 'quality' (default), 'toy2d', 'likelihood', 'mnist' or 'perf'.");
         Environment.Exit(2);
         break;
 }

@@ -1,0 +1,42 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using Ctm.Samples.Mnist;
+using TorchSharp;
+
+namespace Ctm.Benchmarks;
+
+/// <summary>
+/// MNIST quality targets: trains the FD feature classifier (target ≥ 97% held-out), the EDM teacher and the CTM
+/// student (samples/Shared/Mnist, the same pipeline as samples/Ctm.Samples.Mnist), then checks
+/// FD(CTM NFE 1) ≤ 1.5 × FD(teacher Heun 35) and FD(CTM NFE 2) ≤ 1.2 ×.
+/// </summary>
+public static class MnistReport
+{
+    public static void Run(string[] args)
+    {
+        bool quick = args.Contains("--quick");
+        int i = Array.IndexOf(args, "--data");
+        string data = i >= 0 && i + 1 < args.Length ? args[i + 1] : Path.Combine(".cache", "mnist", "package");
+        torch.set_num_threads(Environment.ProcessorCount);
+        var config = quick ? MnistConfig.Quick : new MnistConfig();
+        var sw = Stopwatch.StartNew();
+        void Log(string s) => Console.WriteLine($"[{sw.Elapsed:mm\\:ss}] {s}");
+        using var p = new MnistPipeline(config, data, Log);
+        p.TrainClassifier();
+        using var teacher = p.TrainTeacher(out _);
+        using var ctm = p.TrainCtm(teacher, out _);
+        var rows = p.Evaluate(teacher, ctm, Path.Combine("artifacts", quick ? "bench-mnist-quick" : "bench-mnist"));
+        double heun = rows.Single(r => r.Nfe == 35).Fd;
+        Console.WriteLine();
+        Console.WriteLine($"  classifier held-out accuracy {p.ClassifierAccuracy:P2} (target ≥ 97%) {(p.ClassifierAccuracy >= 0.97 ? "PASS" : "FAIL")}");
+        Console.WriteLine($"  data FD (train vs held-out digits, same N) {p.DataFd:F3}");
+        foreach (var (nfe, limit) in new[] { (1, 1.5), (2, 1.2) })
+        {
+            double fd = rows.Single(r => r.Nfe == nfe).Fd;
+            Console.WriteLine($"  CTM NFE {nfe}: FD {fd:F3} = {fd / heun:F2} × teacher Heun 35 ({heun:F3}); target ≤ {limit:F1} × {(fd <= limit * heun ? "PASS" : "FAIL")}");
+        }
+        Console.WriteLine($"  total {sw.Elapsed.TotalMinutes:F1} min");
+    }
+}

@@ -30,6 +30,7 @@ namespace Ctm.Core.Training;
 public sealed class CtmLoss : ICtmLoss
 {
     private readonly ITrajectoryModel _student;
+    private readonly double _rho;
     private readonly ITrajectoryModel _target;
     private readonly IDenoiser? _teacher;
     private readonly CtmTrainingOptions _o;
@@ -64,7 +65,9 @@ public sealed class CtmLoss : ICtmLoss
         _distance = distance ?? Distances.L2;
         _lastLayer = lastLayerWeight;
         _discriminator = discriminator;
-        _grid = KarrasSchedule.Sigmas(_o.GridPoints, student.SigmaMin, student.SigmaMax);
+        // ρ of the student's schedule (CtmOptions.Rho), for the training grid and the DSM's Karras-uniform σ draws.
+        _rho = student is Models.PreconditionedModel pm ? pm.Options.Rho : KarrasSchedule.DefaultRho;
+        _grid = KarrasSchedule.Sigmas(_o.GridPoints, student.SigmaMin, student.SigmaMax, _rho);
     }
 
     /// <summary>The training grid t_0 = σ_max &gt; … &gt; t_{N−1} = σ_min.</summary>
@@ -171,8 +174,9 @@ public sealed class CtmLoss : ICtmLoss
         long b = x0.shape[0], half = b / 2;
         var lognormal = (Sampling.Noise.Normal(new[] { half }, ScalarType.Float64, x0.device, generator) * _o.DsmPStd + _o.DsmPMean).exp();
         var r = rand(new[] { b - half }, dtype: ScalarType.Float64, device: generator.device, generator: generator).to(x0.device) * _o.DsmUniformFraction;
-        double maxInv = Math.Pow(_student.SigmaMax, 1 / KarrasSchedule.DefaultRho), minInv = Math.Pow(_student.SigmaMin, 1 / KarrasSchedule.DefaultRho);
-        var karras = (maxInv + r * (minInv - maxInv)).pow(KarrasSchedule.DefaultRho);
+        // σ(r) = (σ_max^{1/ρ} + r (σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, r ~ U[0, DsmUniformFraction)
+        double maxInv = Math.Pow(_student.SigmaMax, 1 / _rho), minInv = Math.Pow(_student.SigmaMin, 1 / _rho);
+        var karras = (maxInv + r * (minInv - maxInv)).pow(_rho);
         var sigma = cat(new[] { lognormal, karras }).clamp(_student.SigmaMin, _student.SigmaMax).to_type(x0.dtype);
         return EdmLoss.WeightedError(new UncheckedDenoiser(_student), x0, sigma, generator, labels, _student.SigmaData).mean().MoveToOuterDisposeScope();
     }

@@ -192,8 +192,27 @@ public sealed class OfficialFixtureTests
             using var fb = b.forward(x, c, c, y);
             Assert.Equal(new long[] { 2, 3, 16, 16 }, fb.shape);
             TensorAssert.Close(fa, fb, 0, 0);
+
+            // The same weights through safetensors, with the official student's "model." prefix on every key.
+            string st = Path.ChangeExtension(path, ".safetensors");
+            try
+            {
+                using var prefixed = new Prefixed(a);
+                TorchSharp.PyBridge.PyBridgeModuleExtensions.save_safetensors(prefixed, st);
+                using var c2 = new SongUNet(config, new Generator(4)).LoadWeights(st);
+                c2.eval();
+                using var fc = c2.forward(x, c, c, y);
+                TensorAssert.Close(fa, fc, 0, 0);
+            }
+            finally { File.Delete(st); }
         }
         finally { File.Delete(path); }
+    }
+
+    /// <summary>Holds a network as the attribute <c>model</c>, like the official EDMPrecond_CTM wrapper.</summary>
+    private sealed class Prefixed : nn.Module
+    {
+        public Prefixed(SongUNet net) : base("EDMPrecond_CTM") => register_module("model", net);
     }
 
     [Fact]

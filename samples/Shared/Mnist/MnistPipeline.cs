@@ -27,13 +27,13 @@ public sealed record MnistConfig
     public bool Conditional { get; init; } = true;
     public int Batch { get; init; } = 64;
     public int ClassifierEpochs { get; init; } = 15;
-    public int TeacherSteps { get; init; } = 6000;
+    public int TeacherSteps { get; init; } = 4000;
     public double TeacherLearningRate { get; init; } = 1e-3;
     public double TeacherEma { get; init; } = 0.999;
-    public int CtmSteps { get; init; } = 2000;
+    public int CtmSteps { get; init; } = 2500;
     public double CtmLearningRate { get; init; } = 3e-4;
     public int GridPoints { get; init; } = 18;
-    public int MaxTeacherSteps { get; init; } = 3;
+    public int MaxTeacherSteps { get; init; } = 6;
     public bool Gan { get; init; } = true;
     public double GanStartFraction { get; init; } = 0.5;
     public double EmaRate { get; init; } = 0.995;
@@ -142,13 +142,19 @@ public sealed class MnistPipeline : IDisposable
             TargetEmaRate = _c.EmaRate, EvalEmaRate = _c.EmaRate, Seed = _c.Seed + 31,
         };
         var sw = Stopwatch.StartNew();
+        long lastLogged = 0;
         using (var trainer = new CtmTrainer(student.AsTrajectoryModel(), target.AsTrajectoryModel(), evalEma.AsTrajectoryModel(),
                    teacher.AsDenoiser(), options, student.OutputLayerWeight, disc))
         {
             trainer.Train(Batch, _c.CtmSteps, progress: new SyncProgress<CtmTrainingProgress>(p =>
             {
-                if (!p.DiscriminatorStep && p.Step % Math.Max(1, _c.CtmSteps / 10) == 0)
+                // Iterations alternate with discriminator steps once the GAN is on: log the first generator step of each tenth.
+                long tenth = Math.Max(1, _c.CtmSteps / 10);
+                if (!p.DiscriminatorStep && p.Step / tenth != lastLogged)
+                {
+                    lastLogged = p.Step / tenth;
                     _log($"  CTM step {p.Step}/{_c.CtmSteps}: CTM {p.Loss.Ctm:F4} DSM {p.Loss.Dsm:F4} GAN {p.Loss.GanGenerator:F4} ({sw.Elapsed.TotalSeconds:F0} s)");
+                }
             }));
         }
         student.Dispose();

@@ -19,7 +19,8 @@ public static class LikelihoodReport
     public static void Run(string[] args)
     {
         bool quick = args.Contains("--quick");
-        torch.set_num_threads(Environment.ProcessorCount);
+        int ti = Array.IndexOf(args, "--threads");
+        torch.set_num_threads(ti >= 0 && ti + 1 < args.Length ? int.Parse(args[ti + 1]) : Environment.ProcessorCount);
         var sw = Stopwatch.StartNew();
         Console.WriteLine("Exact likelihood through the probability-flow ODE (DOPRI5 rtol = atol = 1e-5, σ_ε = σ_min = 0.002)");
         Console.WriteLine();

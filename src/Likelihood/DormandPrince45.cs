@@ -102,7 +102,7 @@ public static class DormandPrince45
                 var err = zeros_like(y);
                 for (int j = 0; j < 7; j++) if (E[j] != 0) err.add_(k[j], alpha: hs * E[j]);
                 var scale = maximum(y.abs(), yNew.abs()).mul_(tol.RelativeTolerance).add_(tol.AbsoluteTolerance);
-                double errNorm = (err / scale).square().mean().sqrt().item<double>();
+                double errNorm = ErrorNorm(err / scale);
                 if (!double.IsFinite(errNorm))
                     throw new InvalidOperationException($"The ODE right-hand side produced NaN or infinity at t = {t:G6}; the model diverged or the input is out of range.");
                 if (errNorm <= 1)
@@ -127,6 +127,17 @@ public static class DormandPrince45
             y.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// RMS of the scaled error per row (batch element), then the worst row: with one step size for a whole batch,
+    /// a plain RMS over everything would let a few hard samples exceed the tolerance unnoticed.
+    /// </summary>
+    private static double ErrorNorm(Tensor scaled)
+    {
+        using var scope = NewDisposeScope();
+        var rows = scaled.dim() >= 2 ? scaled.reshape(scaled.shape[0], -1) : scaled.reshape(1, -1);
+        return rows.square().mean(new long[] { 1 }).sqrt().max().item<double>();
     }
 
     private static Tensor Eval(Func<double, Tensor, Tensor> f, double t, Tensor y, ref int nfe)

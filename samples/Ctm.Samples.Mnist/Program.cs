@@ -1,7 +1,7 @@
 // MNIST end to end: EDM teacher (SongUNet) → CTM distillation with GAN → grids for CTM NFE 1 and 2 and the teacher's
 // Heun NFE 35, scored by a Fréchet distance in the feature space of a small MNIST classifier.
 //   dotnet run -c Release --project samples/Ctm.Samples.Mnist -- [--quick] [--out DIR] [--data DIR] [--threads N]
-//       [--teacher-steps N] [--ctm-steps N] [--uncond] [--no-gan] [--batch N]
+//       [--teacher-steps N] [--ctm-steps N] [--max-teacher-steps K] [--gan-start FRACTION] [--uncond] [--no-gan] [--batch N]
 using System;
 using System.Diagnostics;
 using System.IO;
@@ -22,6 +22,8 @@ config = config with
     TeacherSteps = int.Parse(Arg("--teacher-steps", config.TeacherSteps.ToString())),
     CtmSteps = int.Parse(Arg("--ctm-steps", config.CtmSteps.ToString())),
     Batch = int.Parse(Arg("--batch", config.Batch.ToString())),
+    MaxTeacherSteps = int.Parse(Arg("--max-teacher-steps", config.MaxTeacherSteps.ToString())),
+    GanStartFraction = double.Parse(Arg("--gan-start", config.GanStartFraction.ToString(System.Globalization.CultureInfo.InvariantCulture)), System.Globalization.CultureInfo.InvariantCulture),
     Conditional = !args.Contains("--uncond"),
     Gan = !args.Contains("--no-gan"),
 };

@@ -70,7 +70,7 @@ public static class ProbabilityFlowLikelihood
         if (x is null) throw new ArgumentNullException(nameof(x));
         var o = options ?? new LikelihoodOptions();
         if (x.dim() < 2) throw new ArgumentException($"x must be a batch [B, …], got shape [{string.Join(", ", x.shape)}].", nameof(x));
-        if (!isfinite(x).all().item<bool>()) throw new ArgumentException("x contains NaN or infinity.", nameof(x));
+        TensorGuard.Finite(x, nameof(x));
         double sigmaStart = o.SigmaStart ?? model.SigmaMin;
         if (!(sigmaStart > 0) || sigmaStart >= model.SigmaMax)
             throw new ArgumentOutOfRangeException(nameof(options), sigmaStart, $"SigmaStart must be in (0, σ_max = {model.SigmaMax}).");

@@ -40,11 +40,10 @@ public sealed class DigitClassifier : nn.Module<Tensor, Tensor>
     {
         eval();
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope(); // the per-batch slices and activations die here
         var parts = Enumerable.Range(0, (int)((x.shape[0] + batch - 1) / batch))
             .Select(i => body.call(x.narrow(0, i * batch, Math.Min(batch, x.shape[0] - i * batch)))).ToArray();
-        var f = cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        return f;
+        return cat(parts, 0).MoveToOuterDisposeScope();
     }
 
     /// <summary>Predicted class ids [B].</summary>

@@ -85,8 +85,7 @@ public sealed class SongUNet : nn.Module
             throw new ArgumentNullException(nameof(noiseLabelsS), "This SongUNet has CTM's s-branch: pass c_noise(s) (use s = t for the denoiser).");
         if (!Config.TrajectoryBranch && noiseLabelsS is not null)
             throw new ArgumentException("This SongUNet is an EDM network without the s-branch: pass noiseLabelsS = null, or build it with TrajectoryBranch = true.", nameof(noiseLabelsS));
-        if (x.dim() != 4 || x.shape[1] != Config.InChannels || x.shape[2] != Config.ImgResolution || x.shape[3] != Config.ImgResolution)
-            throw new ArgumentException($"x must have shape [B, {Config.InChannels}, {Config.ImgResolution}, {Config.ImgResolution}], got [{string.Join(", ", x.shape)}].", nameof(x));
+        TensorGuard.SampleShape(x, new long[] { Config.InChannels, Config.ImgResolution, Config.ImgResolution }, nameof(x));
 
         using var scope = NewDisposeScope();
         var label = LabelVector(classLabels, x);
@@ -184,8 +183,7 @@ public sealed class SongUNet : nn.Module
         if (classLabels is null) return zeros(new[] { x.shape[0], (long)n }, dtype: x.dtype, device: x.device);
         if (classLabels.dtype is ScalarType.Int64 or ScalarType.Int32)
         {
-            if (classLabels.dim() != 1 || classLabels.shape[0] != x.shape[0])
-                throw new ArgumentException($"Integer classLabels must be ids of shape [{x.shape[0]}].", nameof(classLabels));
+            TensorGuard.Labels(classLabels, x.shape[0], n, x.device); // shape [B], ids in [0, label_dim)
             return nn.functional.one_hot(classLabels.to_type(ScalarType.Int64), n).to(x.dtype);
         }
         if (classLabels.dim() != 2 || classLabels.shape[0] != x.shape[0] || classLabels.shape[1] != n)

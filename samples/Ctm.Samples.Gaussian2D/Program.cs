@@ -70,9 +70,4 @@ void Report(string name, int nfe, Tensor x, TimeSpan time)
         $"{frac.Count(f => f >= 0.05),7}/8 {frac.Max(f => Math.Abs(f - 0.125)),9:F4} {time.TotalMilliseconds,6:F0}ms");
 }
 
-string Arg(string name, string fallback)
-{
-    var a = Environment.GetCommandLineArgs();
-    int i = Array.IndexOf(a, name);
-    return i >= 0 && i + 1 < a.Length ? a[i + 1] : fallback;
-}
+string Arg(string name, string fallback) => new CommandLine(args).Value(name, fallback);

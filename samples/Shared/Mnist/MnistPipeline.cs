@@ -40,6 +40,14 @@ public sealed record MnistConfig
     public int EvalSamples { get; init; } = 2000;
     public int TrainCount { get; init; } = 8000;
     public ulong Seed { get; init; } = 1;
+    /// <summary>Score CTM NFE 1 and 2 every this many CTM iterations while training (0: only at the end).</summary>
+    public int EvalEvery { get; init; }
+    /// <summary>If set, the trained classifier and teacher are saved here and reused by later runs with the same settings.</summary>
+    public string? CacheDir { get; init; }
+
+    internal string ClassifierKey => $"classifier-s{Size}-e{ClassifierEpochs}-n{TrainCount}-seed{Seed}.dat";
+    internal string TeacherKey => $"teacher-s{Size}-c{ModelChannels}-m{string.Join("_", ChannelMult)}-b{NumBlocks}-a{string.Join("_", AttnResolutions)}" +
+        $"-{(Conditional ? "cond" : "uncond")}-bs{Batch}-n{TrainCount}-it{TeacherSteps}-lr{TeacherLearningRate}-ema{TeacherEma}-seed{Seed}.dat";
 
     /// <summary>A CI smoke run: every stage, tiny budgets.</summary>
     public static MnistConfig Quick => new()
@@ -77,7 +85,8 @@ public sealed class MnistPipeline : IDisposable
         using var testIdx = perm.narrow(0, 8000, 2000);
         Train = new LabelledImages(x.index_select(0, trainIdx), all.Labels.index_select(0, trainIdx));
         Test = new LabelledImages(x.index_select(0, testIdx), all.Labels.index_select(0, testIdx));
-        Classifier = new DigitClassifier(config.Size);
+        using var cg = new Generator(config.Seed + 11);
+        Classifier = new DigitClassifier(config.Size, cg);
     }
 
     public LabelledImages Train { get; }
@@ -86,13 +95,28 @@ public sealed class MnistPipeline : IDisposable
     public Tensor? TestFeatures { get; private set; }
     public double ClassifierAccuracy { get; private set; }
     public double DataFd { get; private set; }
+    /// <summary>FD of the teacher's Heun NFE 35 samples, once <see cref="EvaluateTeacher"/> ran.</summary>
+    public double? TeacherFd { get; private set; }
+
+    private string? CachePath(string key) => _c.CacheDir is null ? null : Path.Combine(_c.CacheDir, key);
 
     /// <summary>Trains the FD feature network on the training split; held-out accuracy on the 2,000 test digits.</summary>
     public void TrainClassifier()
     {
         var sw = Stopwatch.StartNew();
-        using var g = new Generator(_c.Seed + 10);
-        Classifier.Train(Train.Images, Train.Labels, _c.ClassifierEpochs, 64, g, (e, l) => _log($"  classifier epoch {e}: loss {l:F4}"));
+        string? cache = CachePath(_c.ClassifierKey);
+        if (cache is not null && File.Exists(cache))
+        {
+            Classifier.load(cache);
+            _log($"  classifier: loaded {cache}");
+        }
+        else
+        {
+            using var g = new Generator(_c.Seed + 10);
+            Classifier.Train(Train.Images, Train.Labels, _c.ClassifierEpochs, 64, g, (e, l) => _log($"  classifier epoch {e}: loss {l:F4}"));
+            if (cache is not null) SaveAtomically(Classifier, cache);
+        }
+        Classifier.eval();
         ClassifierAccuracy = Classifier.Accuracy(Test.Images, Test.Labels);
         TestFeatures = Classifier.Features(Test.Images);
         // Floor: FD between the training digits and the test digits at the evaluation sample size.
@@ -108,11 +132,28 @@ public sealed class MnistPipeline : IDisposable
         return (Train.Images.index_select(0, idx), _c.Conditional ? Train.Labels.index_select(0, idx) : null);
     }
 
+    private static void SaveAtomically(nn.Module module, string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        module.save(path + ".tmp");
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
     public SongUNet TrainTeacher(out double seconds)
     {
         var raw = new SongUNet(_c.Network(false), new Generator(_c.Seed + 20));
         var ema = new SongUNet(_c.Network(false), new Generator(_c.Seed + 20));
         var sw = Stopwatch.StartNew();
+        string? cache = CachePath(_c.TeacherKey);
+        if (cache is not null && File.Exists(cache))
+        {
+            raw.Dispose();
+            ema.load(cache);
+            ema.eval();
+            _log($"  teacher: loaded {cache}");
+            seconds = 0;
+            return ema;
+        }
         using (var trainer = new EdmTeacherTrainer(raw.AsDenoiser(), ema.AsDenoiser(),
                    new EdmTrainingOptions { LearningRate = _c.TeacherLearningRate, EmaRate = _c.TeacherEma, Seed = _c.Seed + 21 }))
         {
@@ -124,6 +165,7 @@ public sealed class MnistPipeline : IDisposable
         raw.Dispose();
         ema.eval();
         seconds = sw.Elapsed.TotalSeconds;
+        if (cache is not null) SaveAtomically(ema, cache);
         return ema;
     }
 
@@ -142,7 +184,7 @@ public sealed class MnistPipeline : IDisposable
             TargetEmaRate = _c.EmaRate, EvalEmaRate = _c.EmaRate, Seed = _c.Seed + 31,
         };
         var sw = Stopwatch.StartNew();
-        long lastLogged = 0;
+        long lastLogged = 0, lastScored = 0;
         using (var trainer = new CtmTrainer(student.AsTrajectoryModel(), target.AsTrajectoryModel(), evalEma.AsTrajectoryModel(),
                    teacher.AsDenoiser(), options, student.OutputLayerWeight, disc))
         {
@@ -155,6 +197,15 @@ public sealed class MnistPipeline : IDisposable
                     lastLogged = p.Step / tenth;
                     _log($"  CTM step {p.Step}/{_c.CtmSteps}: CTM {p.Loss.Ctm:F4} DSM {p.Loss.Dsm:F4} GAN {p.Loss.GanGenerator:F4} ({sw.Elapsed.TotalSeconds:F0} s)");
                 }
+                if (_c.EvalEvery > 0 && !p.DiscriminatorStep && p.Step / _c.EvalEvery != lastScored)
+                {
+                    lastScored = p.Step / _c.EvalEvery;
+                    var gamma = new GammaSampler(evalEma.AsTrajectoryModel(), new long[] { 1, _c.Size, _c.Size });
+                    var nfe1 = Score("CTM γ=0", 1, (m, lb, g) => gamma.Sample(m, 0.0, 1, lb, g), null);
+                    var nfe2 = Score("CTM γ=0", 2, (m, lb, g) => gamma.Sample(m, 0.0, 2, lb, g), null);
+                    string Ratio(MnistRow r) => TeacherFd is double t ? $" ({r.Fd / t:F2}× teacher)" : "";
+                    _log($"  CTM step {p.Step}: evaluation EMA FD NFE 1 {nfe1.Fd:F3}{Ratio(nfe1)}, NFE 2 {nfe2.Fd:F3}{Ratio(nfe2)}");
+                }
             }));
         }
         student.Dispose();
@@ -166,44 +217,62 @@ public sealed class MnistPipeline : IDisposable
     /// <summary>Samples with each sampler, scores FD against the test digits and writes one grid per sampler.</summary>
     public List<MnistRow> Evaluate(SongUNet teacher, SongUNet ctm, string outDir)
     {
-        int n = _c.EvalSamples;
-        using var labels = _c.Conditional ? arange(n, dtype: ScalarType.Int64) % 10 : null;
-        var shape = new long[] { 1, _c.Size, _c.Size };
-        var rows = new List<MnistRow>();
-        var teacherModel = teacher.AsDenoiser();
-        var ctmModel = ctm.AsTrajectoryModel();
-        using var noGrad = no_grad();
-
-        void Add(string name, string file, int nfe, Func<int, Tensor?, Generator, Tensor> sample)
-        {
-            using var g = new Generator(_c.Seed + 40);
-            var sw = Stopwatch.StartNew();
-            var parts = new List<Tensor>();
-            for (int i = 0; i < n; i += 500)
-            {
-                int m = Math.Min(500, n - i);
-                using var lb = labels?.narrow(0, i, m);
-                parts.Add(sample(m, lb, g));
-            }
-            using var x = cat(parts.ToArray(), 0).clamp(-1, 1);
-            foreach (var p in parts) p.Dispose();
-            double secs = sw.Elapsed.TotalSeconds;
-            using var features = Classifier.Features(x);
-            double fd = FrechetDistance.Compute(features, TestFeatures!);
-            double acc = labels is null ? double.NaN : Classifier.Accuracy(x, labels);
-            string path = Path.Combine(outDir, file);
-            // Grid: 10 columns; with labels, column j shows digit j.
-            using (var first = x.narrow(0, 0, Math.Min(100, n))) PngGrid.Save(first, path, columns: 10, scale: 2);
-            rows.Add(new MnistRow(name, nfe, fd, acc, secs, path));
-            _log($"  {name,-22} NFE {nfe,2}: FD {fd,8:F3}, class accuracy {acc:P1}, {secs:F1} s → {path}");
-        }
-
-        Add("teacher Heun", "teacher-heun-nfe35.png", 35, (m, lb, g) => new DiffusionSampler(teacherModel, shape).Sample(m, 18, lb, g));
-        var gamma = new GammaSampler(ctmModel, shape);
-        Add("CTM γ=0", "ctm-nfe1.png", 1, (m, lb, g) => gamma.Sample(m, 0.0, 1, lb, g));
-        Add("CTM γ=0", "ctm-nfe2.png", 2, (m, lb, g) => gamma.Sample(m, 0.0, 2, lb, g));
-        using (var real = Test.Images.narrow(0, 0, 100)) PngGrid.Save(real, Path.Combine(outDir, "data.png"), columns: 10, scale: 2);
+        var rows = new List<MnistRow> { EvaluateTeacher(teacher, outDir) };
+        rows.AddRange(EvaluateCtm(ctm, outDir));
         return rows;
+    }
+
+    /// <summary>The teacher's Heun sampler on EDM's 18-point grid (NFE 35); sets <see cref="TeacherFd"/>.</summary>
+    public MnistRow EvaluateTeacher(SongUNet teacher, string outDir)
+    {
+        var model = teacher.AsDenoiser();
+        var row = Score("teacher Heun", 35, (m, lb, g) => new DiffusionSampler(model, new long[] { 1, _c.Size, _c.Size }).Sample(m, 18, lb, g),
+            Path.Combine(outDir, "teacher-heun-nfe35.png"));
+        TeacherFd = row.Fd;
+        using (var real = Test.Images.narrow(0, 0, 100)) PngGrid.Save(real, Path.Combine(outDir, "data.png"), columns: 10, scale: 2);
+        return row;
+    }
+
+    /// <summary>CTM γ = 0 with NFE 1 and 2.</summary>
+    public List<MnistRow> EvaluateCtm(SongUNet ctm, string outDir)
+    {
+        var gamma = new GammaSampler(ctm.AsTrajectoryModel(), new long[] { 1, _c.Size, _c.Size });
+        return new List<MnistRow>
+        {
+            Score("CTM γ=0", 1, (m, lb, g) => gamma.Sample(m, 0.0, 1, lb, g), Path.Combine(outDir, "ctm-nfe1.png")),
+            Score("CTM γ=0", 2, (m, lb, g) => gamma.Sample(m, 0.0, 2, lb, g), Path.Combine(outDir, "ctm-nfe2.png")),
+        };
+    }
+
+    // EvalSamples samples (labels 0..9 cycled, so grid column j shows digit j), FD against the held-out digits,
+    // class accuracy, and a 10×10 grid if a path is given.
+    private MnistRow Score(string name, int nfe, Func<int, Tensor?, Generator, Tensor> sample, string? gridPath)
+    {
+        int n = _c.EvalSamples;
+        using var noGrad = no_grad();
+        using var labels = _c.Conditional ? arange(n, dtype: ScalarType.Int64) % 10 : null;
+        using var g = new Generator(_c.Seed + 40);
+        var sw = Stopwatch.StartNew();
+        var parts = new List<Tensor>();
+        for (int i = 0; i < n; i += 500)
+        {
+            int m = Math.Min(500, n - i);
+            using var lb = labels?.narrow(0, i, m);
+            parts.Add(sample(m, lb, g));
+        }
+        using var x = cat(parts.ToArray(), 0).clamp(-1, 1);
+        foreach (var p in parts) p.Dispose();
+        double secs = sw.Elapsed.TotalSeconds;
+        using var features = Classifier.Features(x);
+        double fd = FrechetDistance.Compute(features, TestFeatures!);
+        double acc = labels is null ? double.NaN : Classifier.Accuracy(x, labels);
+        if (gridPath is not null)
+        {
+            using var first = x.narrow(0, 0, Math.Min(100, n));
+            PngGrid.Save(first, gridPath, columns: 10, scale: 2);
+            _log($"  {name,-22} NFE {nfe,2}: FD {fd,8:F3}, class accuracy {acc:P1}, {secs:F1} s → {gridPath}");
+        }
+        return new MnistRow(name, nfe, fd, acc, secs, gridPath ?? "");
     }
 
     public void Dispose()

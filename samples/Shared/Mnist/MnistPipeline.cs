@@ -30,12 +30,12 @@ public sealed record MnistConfig
     public int TeacherSteps { get; init; } = 4000;
     public double TeacherLearningRate { get; init; } = 1e-3;
     public double TeacherEma { get; init; } = 0.999;
-    public int CtmSteps { get; init; } = 2500;
+    public int CtmSteps { get; init; } = 4000;
     public double CtmLearningRate { get; init; } = 3e-4;
     public int GridPoints { get; init; } = 18;
-    public int MaxTeacherSteps { get; init; } = 6;
+    public int MaxTeacherSteps { get; init; } = 10;
     public bool Gan { get; init; } = true;
-    public double GanStartFraction { get; init; } = 0.5;
+    public double GanStartFraction { get; init; } = 0.3;
     public double EmaRate { get; init; } = 0.995;
     public int EvalSamples { get; init; } = 2000;
     public int TrainCount { get; init; } = 8000;
@@ -49,11 +49,23 @@ public sealed record MnistConfig
     internal string TeacherKey => $"teacher-s{Size}-c{ModelChannels}-m{string.Join("_", ChannelMult)}-b{NumBlocks}-a{string.Join("_", AttnResolutions)}" +
         $"-{(Conditional ? "cond" : "uncond")}-bs{Batch}-n{TrainCount}-it{TeacherSteps}-lr{TeacherLearningRate}-ema{TeacherEma}-seed{Seed}.dat";
 
+    // Records print arrays as "System.Int32[]"; the run log and results.md need the values.
+    private bool PrintMembers(System.Text.StringBuilder b)
+    {
+        b.Append($"Size = {Size}, ModelChannels = {ModelChannels}, ChannelMult = [{string.Join(", ", ChannelMult)}], NumBlocks = {NumBlocks}, ")
+         .Append($"AttnResolutions = [{string.Join(", ", AttnResolutions)}], Conditional = {Conditional}, Batch = {Batch}, ")
+         .Append($"ClassifierEpochs = {ClassifierEpochs}, TeacherSteps = {TeacherSteps}, TeacherLearningRate = {TeacherLearningRate}, ")
+         .Append($"TeacherEma = {TeacherEma}, CtmSteps = {CtmSteps}, CtmLearningRate = {CtmLearningRate}, GridPoints = {GridPoints}, ")
+         .Append($"MaxTeacherSteps = {MaxTeacherSteps}, Gan = {Gan}, GanStartFraction = {GanStartFraction}, EmaRate = {EmaRate}, ")
+         .Append($"EvalSamples = {EvalSamples}, TrainCount = {TrainCount}, Seed = {Seed}, EvalEvery = {EvalEvery}, CacheDir = {CacheDir ?? "-"}");
+        return true;
+    }
+
     /// <summary>A CI smoke run: every stage, tiny budgets.</summary>
     public static MnistConfig Quick => new()
     {
         ModelChannels = 16, ChannelMult = new[] { 1, 2 }, AttnResolutions = Array.Empty<int>(), Batch = 32,
-        ClassifierEpochs = 1, TeacherSteps = 40, CtmSteps = 30, EvalSamples = 200, TrainCount = 2000,
+        ClassifierEpochs = 1, TeacherSteps = 40, CtmSteps = 30, MaxTeacherSteps = 6, EvalSamples = 200, TrainCount = 2000,
     };
 
     public SongUNetConfig Network(bool student) => new()
@@ -195,7 +207,7 @@ public sealed class MnistPipeline : IDisposable
                 if (!p.DiscriminatorStep && p.Step / tenth != lastLogged)
                 {
                     lastLogged = p.Step / tenth;
-                    _log($"  CTM step {p.Step}/{_c.CtmSteps}: CTM {p.Loss.Ctm:F4} DSM {p.Loss.Dsm:F4} GAN {p.Loss.GanGenerator:F4} ({sw.Elapsed.TotalSeconds:F0} s)");
+                    _log($"  CTM step {p.Step}/{_c.CtmSteps}: CTM {p.Loss.Ctm:F4} DSM {p.Loss.Dsm:F4} GAN {(double.IsNaN(p.Loss.GanGenerator) ? "off" : p.Loss.GanGenerator.ToString("F4"))} ({sw.Elapsed.TotalSeconds:F0} s)");
                 }
                 if (_c.EvalEvery > 0 && !p.DiscriminatorStep && p.Step / _c.EvalEvery != lastScored)
                 {

@@ -21,7 +21,7 @@ bool quick = Flag("--quick");
 var cfg = new ToyConfig
 {
     TeacherSteps = int.Parse(Arg("--teacher-steps", quick ? "600" : "3000")),
-    CtmSteps = int.Parse(Arg("--ctm-steps", quick ? "300" : "2000")),
+    CtmSteps = int.Parse(Arg("--ctm-steps", quick ? "300" : new ToyConfig().CtmSteps.ToString())),
     Gan = !Flag("--no-gan"),
     DsmWeight = Flag("--no-dsm") ? 0.0 : 1.0,
     TeacherMode = Flag("--self-teacher") ? TeacherMode.SelfTeacher : TeacherMode.Teacher,

@@ -121,6 +121,9 @@ setup() { check_dotnet; check_libstdcxx; }
 run_tests() {
   setup
   fetch_mnist   # the MNIST loader and --quick tests read .cache/mnist
+  # Build the whole solution first, so a sample or benchmark that no longer compiles fails the test run (and CI).
+  say "dotnet build Ctm.sln ($CONFIG, $BACKEND): library, tests, samples, benchmarks"
+  dotnet build Ctm.sln "${MSBUILD_ARGS[@]}" -nologo -v quiet || die "the solution does not build (see the errors above); the tests were not run."
   local results="$ROOT/artifacts/test-results"
   rm -rf "$results"; mkdir -p "$results"
   say "dotnet test tests/Ctm.Core.Tests ($CONFIG, $BACKEND)"

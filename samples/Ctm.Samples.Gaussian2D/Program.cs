@@ -14,9 +14,10 @@ using Ctm.Samples;
 using TorchSharp;
 using static TorchSharp.torch;
 
-string outDir = Arg("--out", "artifacts/demo");
-int n = int.Parse(Arg("--n", "4000"));
-ulong seed = ulong.Parse(Arg("--seed", "0"));
+var cli = new CommandLine(args);
+string outDir = cli.Value("--out", "artifacts/demo");
+int n = cli.Int("--n", 4000);
+ulong seed = cli.UInt64("--seed", 0);
 torch.set_num_threads(Math.Max(1, Environment.ProcessorCount));
 
 // The exact G* is an RK4 solve; 12 steps per unit of ln σ keeps its error near 3e-5, far below what a plot shows.
@@ -69,5 +70,3 @@ void Report(string name, int nfe, Tensor x, TimeSpan time)
     Console.WriteLine($"{name,-26} {(nfe == 0 ? "-" : nfe.ToString()),4} {logp.mean().item<double>(),11:F3} " +
         $"{frac.Count(f => f >= 0.05),7}/8 {frac.Max(f => Math.Abs(f - 0.125)),9:F4} {time.TotalMilliseconds,6:F0}ms");
 }
-
-string Arg(string name, string fallback) => new CommandLine(args).Value(name, fallback);

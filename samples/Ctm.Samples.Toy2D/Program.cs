@@ -16,22 +16,23 @@ var cli = new CommandLine(args);
 string Arg(string name, string fallback) => cli.Value(name, fallback);
 bool Flag(string name) => cli.Flag(name);
 
-torch.set_num_threads(int.Parse(Arg("--threads", Environment.ProcessorCount.ToString())));
+torch.set_num_threads(cli.Int("--threads", Environment.ProcessorCount));
 bool quick = Flag("--quick");
-var cfg = new ToyConfig
+var defaults = new ToyConfig();
+var cfg = defaults with
 {
-    TeacherSteps = int.Parse(Arg("--teacher-steps", quick ? "600" : "3000")),
-    CtmSteps = int.Parse(Arg("--ctm-steps", quick ? "300" : new ToyConfig().CtmSteps.ToString())),
+    TeacherSteps = cli.Int("--teacher-steps", quick ? 600 : defaults.TeacherSteps),
+    CtmSteps = cli.Int("--ctm-steps", quick ? 300 : defaults.CtmSteps),
     Gan = !Flag("--no-gan"),
     DsmWeight = Flag("--no-dsm") ? 0.0 : 1.0,
     TeacherMode = Flag("--self-teacher") ? TeacherMode.SelfTeacher : TeacherMode.Teacher,
-    EvalSamples = quick ? 4000 : 10_000,
-    Batch = int.Parse(Arg("--batch", "512")),
-    CtmLearningRate = double.Parse(Arg("--ctm-lr", "4e-4"), System.Globalization.CultureInfo.InvariantCulture),
-    GanStartFraction = double.Parse(Arg("--gan-start", "0.5"), System.Globalization.CultureInfo.InvariantCulture),
-    TargetEmaRate = double.Parse(Arg("--target-ema", "0.99"), System.Globalization.CultureInfo.InvariantCulture),
-    EvalEmaRate = double.Parse(Arg("--eval-ema", "0.99"), System.Globalization.CultureInfo.InvariantCulture),
-    Seed = ulong.Parse(Arg("--seed", "0")),
+    EvalSamples = quick ? 4000 : defaults.EvalSamples,
+    Batch = cli.Int("--batch", defaults.Batch),
+    CtmLearningRate = cli.Number("--ctm-lr", defaults.CtmLearningRate),
+    GanStartFraction = cli.Number("--gan-start", defaults.GanStartFraction),
+    TargetEmaRate = cli.Number("--target-ema", defaults.TargetEmaRate),
+    EvalEmaRate = cli.Number("--eval-ema", defaults.EvalEmaRate),
+    Seed = cli.UInt64("--seed", defaults.Seed),
 };
 string outDir = Arg("--out", "artifacts/toy2d");
 var sets = Arg("--dataset", "both") switch

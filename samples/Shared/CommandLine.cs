@@ -28,6 +28,9 @@ public sealed class CommandLine
     /// <summary>An integer option.</summary>
     public int Int(string name, int fallback) => int.Parse(Value(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
+    /// <summary>An unsigned 64-bit option (seeds).</summary>
+    public ulong UInt64(string name, ulong fallback) => ulong.Parse(Value(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
     /// <summary>A floating-point option (invariant culture: <c>4e-4</c>, <c>0.5</c>).</summary>
     public double Number(string name, double fallback) =>
         double.Parse(Value(name, fallback.ToString("R", CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);

@@ -153,19 +153,18 @@ public sealed class MnistPipeline : IDisposable
 
     public SongUNet TrainTeacher(out double seconds)
     {
-        var raw = new SongUNet(_c.Network(false), new Generator(_c.Seed + 20));
         var ema = new SongUNet(_c.Network(false), new Generator(_c.Seed + 20));
-        var sw = Stopwatch.StartNew();
         string? cache = CachePath(_c.TeacherKey);
         if (cache is not null && File.Exists(cache))
         {
-            raw.Dispose();
             ema.load(cache);
             ema.eval();
             _log($"  teacher: loaded {cache}");
             seconds = 0;
             return ema;
         }
+        var raw = new SongUNet(_c.Network(false), new Generator(_c.Seed + 20));
+        var sw = Stopwatch.StartNew();
         using (var trainer = new EdmTeacherTrainer(raw.AsDenoiser(), ema.AsDenoiser(),
                    new EdmTrainingOptions { LearningRate = _c.TeacherLearningRate, EmaRate = _c.TeacherEma, Seed = _c.Seed + 21 }))
         {
@@ -212,9 +211,8 @@ public sealed class MnistPipeline : IDisposable
                 if (_c.EvalEvery > 0 && !p.DiscriminatorStep && p.Step / _c.EvalEvery != lastScored)
                 {
                     lastScored = p.Step / _c.EvalEvery;
-                    var gamma = new GammaSampler(evalEma.AsTrajectoryModel(), new long[] { 1, _c.Size, _c.Size });
-                    var nfe1 = Score("CTM γ=0", 1, (m, lb, g) => gamma.Sample(m, 0.0, 1, lb, g), null);
-                    var nfe2 = Score("CTM γ=0", 2, (m, lb, g) => gamma.Sample(m, 0.0, 2, lb, g), null);
+                    var rows = EvaluateCtm(evalEma, outDir: null);
+                    MnistRow nfe1 = rows[0], nfe2 = rows[1];
                     string Ratio(MnistRow r) => TeacherFd is double t ? $" ({r.Fd / t:F2}× teacher)" : "";
                     _log($"  CTM step {p.Step}: evaluation EMA FD NFE 1 {nfe1.Fd:F3}{Ratio(nfe1)}, NFE 2 {nfe2.Fd:F3}{Ratio(nfe2)}");
                 }
@@ -245,14 +243,15 @@ public sealed class MnistPipeline : IDisposable
         return row;
     }
 
-    /// <summary>CTM γ = 0 with NFE 1 and 2.</summary>
-    public List<MnistRow> EvaluateCtm(SongUNet ctm, string outDir)
+    /// <summary>CTM γ = 0 with NFE 1 and 2; grids only if <paramref name="outDir"/> is given (the learning curve passes null).</summary>
+    public List<MnistRow> EvaluateCtm(SongUNet ctm, string? outDir)
     {
         var gamma = new GammaSampler(ctm.AsTrajectoryModel(), new long[] { 1, _c.Size, _c.Size });
+        string? Grid(string file) => outDir is null ? null : Path.Combine(outDir, file);
         return new List<MnistRow>
         {
-            Score("CTM γ=0", 1, (m, lb, g) => gamma.Sample(m, 0.0, 1, lb, g), Path.Combine(outDir, "ctm-nfe1.png")),
-            Score("CTM γ=0", 2, (m, lb, g) => gamma.Sample(m, 0.0, 2, lb, g), Path.Combine(outDir, "ctm-nfe2.png")),
+            Score("CTM γ=0", 1, (m, lb, g) => gamma.Sample(m, 0.0, 1, lb, g), Grid("ctm-nfe1.png")),
+            Score("CTM γ=0", 2, (m, lb, g) => gamma.Sample(m, 0.0, 2, lb, g), Grid("ctm-nfe2.png")),
         };
     }
 

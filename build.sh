@@ -128,7 +128,7 @@ run_tests() {
   rm -rf "$results"; mkdir -p "$results"
   say "dotnet test tests/Ctm.Core.Tests ($CONFIG, $BACKEND)"
   local rc=0
-  dotnet test tests/Ctm.Core.Tests/Ctm.Core.Tests.csproj "${MSBUILD_ARGS[@]}" \
+  dotnet test tests/Ctm.Core.Tests/Ctm.Core.Tests.csproj "${MSBUILD_ARGS[@]}" --no-build \
     --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@" || rc=$?
   local trx; trx="$(ls "$results"/*.trx 2>/dev/null | head -n 1 || true)"
   if [[ -n "$trx" ]]; then

@@ -93,28 +93,31 @@ public sealed class DigitClassifier : nn.Module<Tensor, Tensor>
     {
         using var opt = optim.Adam(parameters(), 1e-3);
         _dropoutGenerator = g;
-        long n = x.shape[0];
-        for (int e = 0; e < epochs; e++)
+        try
         {
-            train();
-            using var perm = randperm(n, generator: g);
-            double total = 0; int batches = 0;
-            for (long i = 0; i + batch <= n; i += batch)
+            long n = x.shape[0];
+            for (int e = 0; e < epochs; e++)
             {
-                using var scope = NewDisposeScope();
-                var idx = perm.narrow(0, i, batch);
-                var xb = x.index_select(0, idx);
-                long dx = randint(-1, 2, new long[] { 1 }, generator: g).item<long>(), dy = randint(-1, 2, new long[] { 1 }, generator: g).item<long>();
-                xb = xb.roll(new[] { dx, dy }, new long[] { 2, 3 });
-                var loss = nn.functional.cross_entropy(call(xb), labels.index_select(0, idx));
-                opt.zero_grad();
-                loss.backward();
-                opt.step();
-                total += loss.item<float>(); batches++;
+                train();
+                using var perm = randperm(n, generator: g);
+                double total = 0; int batches = 0;
+                for (long i = 0; i + batch <= n; i += batch)
+                {
+                    using var scope = NewDisposeScope();
+                    var idx = perm.narrow(0, i, batch);
+                    var xb = x.index_select(0, idx);
+                    long dx = randint(-1, 2, new long[] { 1 }, generator: g).item<long>(), dy = randint(-1, 2, new long[] { 1 }, generator: g).item<long>();
+                    xb = xb.roll(new[] { dx, dy }, new long[] { 2, 3 });
+                    var loss = nn.functional.cross_entropy(call(xb), labels.index_select(0, idx));
+                    opt.zero_grad();
+                    loss.backward();
+                    opt.step();
+                    total += loss.item<float>(); batches++;
+                }
+                onEpoch?.Invoke(e + 1, total / Math.Max(batches, 1));
             }
-            onEpoch?.Invoke(e + 1, total / Math.Max(batches, 1));
         }
-        _dropoutGenerator = null;
+        finally { _dropoutGenerator = null; } // the generator is the caller's: never keep it past this call
         eval();
     }
 }

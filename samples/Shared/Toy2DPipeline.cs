@@ -73,8 +73,11 @@ public static class Toy2DPipeline
     /// <summary>Trains the teacher, or loads it from <paramref name="cachePath"/> when that file exists (and saves it there).</summary>
     public static TrainedTeacher TrainTeacher(IToyData data, ToyConfig c, IProgress<(long Step, long Total, double Loss)>? progress = null, string cachePath = "")
     {
-        var raw = new DenoiserMlp(Net(c));
-        var ema = new DenoiserMlp(Net(c));
+        // One seed, one network: raw and EMA start from the same draws, independent of TorchSharp's global RNG.
+        using var g0 = new Generator(c.Seed + 100);
+        using var g1 = new Generator(c.Seed + 100);
+        var raw = new DenoiserMlp(Net(c), generator: g0);
+        var ema = new DenoiserMlp(Net(c), generator: g1);
         if (cachePath.Length > 0 && System.IO.File.Exists(cachePath))
         {
             ema.load(cachePath);
@@ -95,10 +98,14 @@ public static class Toy2DPipeline
 
     public static TrainedCtm TrainCtm(IToyData data, TrainedTeacher? teacher, ToyConfig c, IProgress<CtmTrainingProgress>? progress = null)
     {
-        var student = new TrajectoryMlp(Net(c));
-        var target = new TrajectoryMlp(Net(c));
-        var evalEma = new TrajectoryMlp(Net(c));
-        var disc = c.Gan ? new MlpDiscriminator(2, c.Hidden, 3) : null;
+        using var g0 = new Generator(c.Seed + 200);
+        using var g1 = new Generator(c.Seed + 200);
+        using var g2 = new Generator(c.Seed + 200);
+        using var gd = new Generator(c.Seed + 201);
+        var student = new TrajectoryMlp(Net(c), generator: g0);
+        var target = new TrajectoryMlp(Net(c), generator: g1);
+        var evalEma = new TrajectoryMlp(Net(c), generator: g2);
+        var disc = c.Gan ? new MlpDiscriminator(2, c.Hidden, 3, generator: gd) : null;
         if (teacher is not null) StudentInitialization.FromTeacher(student, teacher.Network);
         var options = new CtmTrainingOptions
         {

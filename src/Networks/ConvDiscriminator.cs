@@ -21,7 +21,8 @@ public sealed class ConvDiscriminator : nn.Module<Tensor, Tensor>
     /// <param name="resolution">Image side H = W (≥ 4).</param>
     /// <param name="baseChannels">Channels of the first convolution.</param>
     /// <param name="name">Module name.</param>
-    public ConvDiscriminator(int channels, int resolution, int baseChannels = 32, string name = "conv_discriminator") : base(name)
+    /// <param name="generator">If given, draws the initial weights (PyTorch's default ranges) so one seed gives one network; null = TorchSharp's global RNG.</param>
+    public ConvDiscriminator(int channels, int resolution, int baseChannels = 32, string name = "conv_discriminator", Generator? generator = null) : base(name)
     {
         if (channels < 1) throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be ≥ 1.");
         if (resolution < 4) throw new ArgumentOutOfRangeException(nameof(resolution), resolution, "resolution must be ≥ 4.");
@@ -39,6 +40,7 @@ public sealed class ConvDiscriminator : nn.Module<Tensor, Tensor>
         body.append(nn.LeakyReLU(0.2));
         head = nn.Linear(c * r * r, 1);
         RegisterComponents();
+        if (generator is not null) DefaultInit.Redraw(this, generator);
     }
 
     /// <inheritdoc />

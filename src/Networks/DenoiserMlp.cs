@@ -20,7 +20,8 @@ public sealed class DenoiserMlp : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Creates the network.</summary>
     /// <param name="options">Shape; defaults to 2-D, 128 hidden, 3 blocks.</param>
     /// <param name="name">Module name.</param>
-    public DenoiserMlp(MlpOptions? options = null, string name = "denoiser_mlp") : base(name)
+    /// <param name="generator">If given, draws the initial weights (PyTorch's default ranges) so one seed gives one network; null = TorchSharp's global RNG.</param>
+    public DenoiserMlp(MlpOptions? options = null, string name = "denoiser_mlp", Generator? generator = null) : base(name)
     {
         var o = options ?? new MlpOptions();
         o.Validate();
@@ -31,6 +32,7 @@ public sealed class DenoiserMlp : nn.Module<Tensor, Tensor, Tensor>
         for (int i = 0; i < o.Blocks; i++) blocks.Add(new MlpBlock(o.Hidden, withSBranch: false));
         output = nn.Linear(o.Hidden, o.Dimension);
         RegisterComponents();
+        if (generator is not null) DefaultInit.Redraw(this, generator);
     }
 
     /// <summary>The shape options.</summary>

@@ -16,7 +16,8 @@ public sealed class MlpDiscriminator : nn.Module<Tensor, Tensor>
     /// <param name="hidden">Hidden width.</param>
     /// <param name="layers">Hidden layers (≥ 1).</param>
     /// <param name="name">Module name.</param>
-    public MlpDiscriminator(int dimension, int hidden = 128, int layers = 3, string name = "mlp_discriminator") : base(name)
+    /// <param name="generator">If given, draws the initial weights (PyTorch's default ranges) so one seed gives one network; null = TorchSharp's global RNG.</param>
+    public MlpDiscriminator(int dimension, int hidden = 128, int layers = 3, string name = "mlp_discriminator", Generator? generator = null) : base(name)
     {
         if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "dimension must be ≥ 1.");
         if (hidden < 1) throw new ArgumentOutOfRangeException(nameof(hidden), hidden, "hidden must be ≥ 1.");
@@ -29,6 +30,7 @@ public sealed class MlpDiscriminator : nn.Module<Tensor, Tensor>
         }
         head = nn.Linear(hidden, 1);
         RegisterComponents();
+        if (generator is not null) DefaultInit.Redraw(this, generator);
     }
 
     /// <inheritdoc />

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using TorchSharp;
+using Ctm.Core.Networks;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -30,16 +31,8 @@ public sealed class DigitClassifier : nn.Module<Tensor, Tensor>
         fc = nn.Linear(64 * r * r, 128);
         head = nn.Linear(128, 10);
         RegisterComponents();
-        // Re-draw every weight from the caller's generator so two runs with one seed share one feature network
-        // (PyTorch's default for Conv2d/Linear: U(−1/√fan_in, 1/√fan_in) for weight and bias).
-        using var noGrad = no_grad();
-        foreach (var m in modules())
-        {
-            if (m is not (Conv2d or Linear)) continue;
-            var w = m.named_parameters().First(p => p.name == "weight").parameter;
-            double bound = 1.0 / Math.Sqrt(w.shape.Skip(1).Aggregate(1L, (a, b) => a * b));
-            foreach (var (_, p) in m.named_parameters()) p.uniform_(-bound, bound, generator);
-        }
+        // Re-draw every weight from the caller's generator so two runs with one seed share one feature network.
+        DefaultInit.Redraw(this, generator);
     }
 
     private Tensor Penultimate(Tensor x)

@@ -186,7 +186,8 @@ public sealed class MnistPipeline : IDisposable
         var student = new SongUNet(cfg, new Generator(_c.Seed + 30));
         using var target = new SongUNet(cfg, new Generator(_c.Seed + 30));
         var evalEma = new SongUNet(cfg, new Generator(_c.Seed + 30));
-        using var disc = _c.Gan ? new ConvDiscriminator(1, _c.Size, 32) : null;
+        using var gd = new Generator(_c.Seed + 32);
+        using var disc = _c.Gan ? new ConvDiscriminator(1, _c.Size, 32, generator: gd) : null;
         StudentInitialization.FromTeacher(student, teacher);
         var options = new CtmTrainingOptions
         {

@@ -1,0 +1,160 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using Ctm.Core.Analytic;
+using Ctm.Core.Diagnostics;
+using TorchSharp;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Tests;
+
+/// <summary>
+/// Precision/recall/density/coverage and the off-support fraction on constructed cases with known answers: two samples
+/// of one law, a law with one of 8 modes dropped, and 30 % of the mass moved onto the segments between modes.
+/// </summary>
+[Collection("Torch")]
+public class QualityMetricsTests
+{
+    private const int N = 5000;
+    private readonly ITestOutputHelper _out;
+    public QualityMetricsTests(ITestOutputHelper output) => _out = output;
+
+    [Fact]
+    public void TwoSamplesOfOneLawScoreNearOne()
+    {
+        using var ring = GaussianMixtureModel.Ring(dtype: ScalarType.Float64);
+        using var g = new Generator(11);
+        using var real = ring.SampleData(N, g);
+        using var fake = ring.SampleData(N, g);
+        var s = ManifoldMetrics.Compute(real, fake);
+        _out.WriteLine(s.ToString());
+        // k = 5 in 2-D: the k-NN balls of one sample hold ≈ 97–99 % of another; coverage's expectation is 1 − 2^−k.
+        Assert.InRange(s.Precision, 0.95, 1.0);
+        Assert.InRange(s.Recall, 0.95, 1.0);
+        Assert.InRange(s.Density, 0.93, 1.07);
+        Assert.InRange(s.Coverage, 1 - Math.Pow(2, -5) - 0.02, 1.0);
+        using var data = ring.SampleData(N, g);
+        var sup = SupportCheck.Compute(x => ring.LogDensity(x), fake, data);
+        _out.WriteLine(sup.ToString());
+        // Binomial(5000, 0.01) plus the quantile's own error: SE ≈ 0.002.
+        Assert.InRange(sup.OffSupportFraction, 0.004, 0.016);
+        Assert.InRange(sup.MeanLogP - sup.DataMeanLogP, -0.05, 0.05);
+    }
+
+    [Fact]
+    public void DroppingOneOfEightModesCostsAnEighthOfRecallAndCoverage()
+    {
+        using var ring = GaussianMixtureModel.Ring(dtype: ScalarType.Float64);
+        using var seven = new GaussianMixtureModel(Enumerable.Repeat(1.0, 7).ToArray(), ring.Means.Skip(1).ToArray(),
+            Enumerable.Repeat(0.05, 7).ToArray(), dtype: ScalarType.Float64);
+        using var g = new Generator(12);
+        using var real = ring.SampleData(N, g);
+        using var same = ring.SampleData(N, g);
+        using var fake = seven.SampleData(N, g);
+        var full = ManifoldMetrics.Compute(real, same);
+        var s = ManifoldMetrics.Compute(real, fake);
+        _out.WriteLine($"same law {full}\n7 modes  {s}");
+        Assert.InRange(full.Recall - s.Recall, 0.125 - 0.03, 0.125 + 0.03);
+        Assert.InRange(full.Coverage - s.Coverage, 0.125 - 0.03, 0.125 + 0.03);
+        // Every generated sample still lies on the real support.
+        Assert.InRange(s.Precision, 0.95, 1.0);
+        using var data = ring.SampleData(N, g);
+        Assert.InRange(SupportCheck.Compute(x => ring.LogDensity(x), fake, data).OffSupportFraction, 0, 0.02);
+    }
+
+    [Fact]
+    public void MassBetweenModesLowersPrecisionAndDensityAndIsOffSupport()
+    {
+        using var ring = GaussianMixtureModel.Ring(dtype: ScalarType.Float64);
+        using var g = new Generator(13);
+        using var real = ring.SampleData(N, g);
+        using var same = ring.SampleData(N, g);
+        int moved = (int)(0.3 * N);
+        using var onRing = ring.SampleData(N - moved, g);
+        using var bridges = Segments(ring, moved, g);
+        using var fake = cat(new[] { onRing, bridges });
+        var full = ManifoldMetrics.Compute(real, same);
+        var s = ManifoldMetrics.Compute(real, fake);
+        _out.WriteLine($"same law {full}\n30 % on segments {s}");
+        // Precision: the moved 30 % leave the support, except where the large balls of the real set's own tail samples
+        // reach the segments (Naeem et al.'s point about outliers) — so a drop between 0.2 and 0.3. Density, which counts
+        // balls, is the robust one: 0.7 of the same-law value.
+        Assert.InRange(full.Precision - s.Precision, 0.2, 0.3 + 0.01);
+        Assert.InRange(s.Density, 0.7 * full.Density - 0.04, 0.7 * full.Density + 0.04);
+        // The on-ring 70 % still cover every mode.
+        Assert.InRange(s.Recall, full.Recall - 0.03, 1.0);
+        using var data = ring.SampleData(N, g);
+        var sup = SupportCheck.Compute(x => ring.LogDensity(x), fake, data);
+        _out.WriteLine(sup.ToString());
+        Assert.InRange(sup.OffSupportFraction, 0.3 + 0.7 * 0.01 - 0.02, 0.3 + 0.7 * 0.01 + 0.02);
+        Assert.True(sup.MeanLogP < sup.DataMeanLogP - 1, "mass between modes must lower the mean log p by a lot");
+    }
+
+    [Fact]
+    public void TenThousandPointsScoreInSeconds()
+    {
+        using var ring = GaussianMixtureModel.Ring(dtype: ScalarType.Float32);
+        using var g = new Generator(14);
+        using var real = ring.SampleData(10_000, g);
+        using var fake = ring.SampleData(10_000, g);
+        var sw = Stopwatch.StartNew();
+        var s = ManifoldMetrics.Compute(real, fake);
+        _out.WriteLine($"{s} in {sw.Elapsed.TotalSeconds:F2} s");
+        // Not a timing target (that lives in the benchmark): a generous bound that catches an accidental O(N²) loop in C#.
+        Assert.True(sw.Elapsed.TotalSeconds < 60, $"took {sw.Elapsed.TotalSeconds:F1} s");
+    }
+
+    [Fact]
+    public void RadiiAreTheKthNeighbourExcludingTheRowItself()
+    {
+        // Points on a line at 0, 1, 3, 6, 10: 1st-neighbour distances 1, 1, 2, 3, 4; 2nd: 3, 2, 3, 4, 7.
+        using var p = tensor(new double[] { 0, 1, 3, 6, 10 }).reshape(5, 1);
+        using var r1 = ManifoldMetrics.KnnRadiusSquared(p, 1, blockRows: 2);
+        using var r2 = ManifoldMetrics.KnnRadiusSquared(p, 2, blockRows: 3);
+        Assert.Equal(new double[] { 1, 1, 4, 9, 16 }, r1.data<double>().ToArray());
+        Assert.Equal(new double[] { 9, 4, 9, 16, 49 }, r2.data<double>().ToArray());
+    }
+
+    [Fact]
+    public void ExactCountsOnATinyCase()
+    {
+        // real 0, 1, 2, 3 on a line, k = 1: radii 1, 1, 1, 1. fake 0.5, 1.5, 10: radii 1, 1, 8.5.
+        using var real = tensor(new double[] { 0, 1, 2, 3 }).reshape(4, 1);
+        using var fake = tensor(new double[] { 0.5, 1.5, 10 }).reshape(3, 1);
+        var s = ManifoldMetrics.Compute(real, fake, k: 1);
+        Assert.Equal(2.0 / 3, s.Precision, 12);         // 10 lies in no real ball
+        Assert.Equal(1.0, s.Recall, 12);                  // the ball of 10 (radius 8.5) reaches every real point
+        Assert.Equal((2 + 2) / 3.0, s.Density, 12);       // 0.5 is in the balls of 0 and 1; 1.5 in those of 1 and 2
+        Assert.Equal(3.0 / 4, s.Coverage, 12);            // nearest fakes of 0, 1, 2 lie within 1; of 3 (1.5) at 1.5 > 1
+    }
+
+    [Fact]
+    public void BadInputsNameTheArgument()
+    {
+        using var a = zeros(10, 2);
+        using var b = zeros(10, 3);
+        using var few = zeros(5, 2);
+        using var nan = full(10, 2, double.NaN);
+        Assert.Equal("fake", Assert.Throws<ArgumentException>(() => ManifoldMetrics.Compute(a, b)).ParamName);
+        Assert.Equal("fake", Assert.Throws<ArgumentException>(() => ManifoldMetrics.Compute(a, few)).ParamName);
+        Assert.Equal("real", Assert.Throws<ArgumentException>(() => ManifoldMetrics.Compute(nan, a)).ParamName);
+        Assert.Equal("k", Assert.Throws<ArgumentOutOfRangeException>(() => ManifoldMetrics.Compute(a, a, k: 0)).ParamName);
+        using var lp = zeros(10);
+        Assert.Equal("quantile", Assert.Throws<ArgumentOutOfRangeException>(() => SupportCheck.FromLogDensities(lp, lp, 1.5)).ParamName);
+        Assert.Equal("dataLogP", Assert.Throws<ArgumentException>(() => SupportCheck.FromLogDensities(lp, lp, 0.01)).ParamName);
+    }
+
+    /// <summary>n points uniform on the middle half of the segments joining neighbouring ring modes (≥ 3.8 σ from both).</summary>
+    private static Tensor Segments(GaussianMixtureModel ring, int n, Generator g)
+    {
+        using var scope = NewDisposeScope();
+        var mu = tensor(ring.Means.SelectMany(m => m).ToArray()).reshape(8, 2);
+        var i = randint(0, 8, new long[] { n }, generator: g);
+        var a = mu.index_select(0, i);
+        var b = mu.index_select(0, (i + 1).remainder(8));
+        var t = 0.25 + 0.5 * rand(new long[] { n, 1 }, dtype: ScalarType.Float64, generator: g);
+        return (a + t * (b - a)).MoveToOuterDisposeScope();
+    }
+}

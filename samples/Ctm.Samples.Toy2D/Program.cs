@@ -54,7 +54,7 @@ foreach (var data in sets)
     using var teacher = Toy2DPipeline.TrainTeacher(data, cfg, new SyncProgress<(long Step, long Total, double Loss)>(p => Bar("teacher", p.Step, p.Total, $"loss {p.Loss:F3}")), teacherCache);
     using var ctm = Toy2DPipeline.TrainCtm(data, teacher, cfg, new SyncProgress<CtmTrainingProgress>(p =>
         Bar("CTM    ", p.Step, p.TotalSteps, p.DiscriminatorStep ? $"D {p.Loss.GanDiscriminator:F3}"
-            : $"CTM {p.Loss.Ctm:E2} DSM {p.Loss.Dsm:F3} λ_DSM {p.Loss.LambdaDsm:F2} G {(double.IsNaN(p.Loss.GanGenerator) ? "off" : p.Loss.GanGenerator.ToString("F2"))} λ_GAN {p.Loss.LambdaGan:F2}")));
+            : $"CTM {p.Loss.Ctm:E2} DSM {p.Loss.Dsm:F3} λ_DSM {p.Loss.LambdaDsm:F2} G {(p.Loss.GanGenerator is double gan ? gan.ToString("F2") : "off")} λ_GAN {p.Loss.LambdaGan:F2}")));
     Console.WriteLine($"  trained: teacher {teacher.Seconds:F0}s, CTM {ctm.Seconds:F0}s");
     var (rows, floor, samples) = Toy2DPipeline.Evaluate(data, teacher, ctm, cfg);
     Toy2DPipeline.PrintTable($"  results ({cfg.EvalSamples} samples each)", rows, floor);

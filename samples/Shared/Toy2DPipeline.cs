@@ -61,7 +61,7 @@ public sealed class TrainedCtm : IDisposable
     public MlpDiscriminator? Discriminator { get; init; }
     public CtmTrajectoryModel Model => new(EvalEma);
     public double Seconds { get; init; }
-    public CtmLossBreakdown LastLoss { get; init; }
+    public CtmLossBreakdown? LastLoss { get; init; }
     public void Dispose() { Student.Dispose(); Target.Dispose(); EvalEma.Dispose(); Discriminator?.Dispose(); }
 }
 
@@ -89,7 +89,7 @@ public static class Toy2DPipeline
                    new EdmTrainingOptions { LearningRate = c.TeacherLearningRate, Seed = c.Seed }))
         {
             trainer.Train(g => (data.Sample(c.Batch, g), null), c.TeacherSteps,
-                progress is null ? null : new SyncProgress<(long, double)>(p => progress.Report((p.Item1, c.TeacherSteps, p.Item2))));
+                progress: progress is null ? null : new SyncProgress<EdmTrainingProgress>(p => progress.Report((p.Step, c.TeacherSteps, p.Loss))));
         }
         ema.eval();
         if (cachePath.Length > 0) { System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(cachePath))!); ema.save(cachePath); }
@@ -119,9 +119,11 @@ public static class Toy2DPipeline
             Seed = c.Seed + 1,
         };
         var sw = Stopwatch.StartNew();
-        CtmLossBreakdown last = default;
-        using (var trainer = new CtmTrainer(new CtmTrajectoryModel(student), new CtmTrajectoryModel(target), new CtmTrajectoryModel(evalEma),
-                   c.TeacherMode == TeacherMode.Teacher ? teacher!.Denoiser : null, options, student.OutputLayer.weight, disc))
+        CtmLossBreakdown? last = null;
+        var (studentModel, targetModel) = (new CtmTrajectoryModel(student), new CtmTrajectoryModel(target));
+        var loss = new CtmLoss(studentModel, targetModel, c.TeacherMode == TeacherMode.Teacher ? teacher!.Denoiser : null, options,
+            lastLayerWeight: student.OutputLayer.weight, discriminator: disc);
+        using (var trainer = new CtmTrainer(studentModel, targetModel, new CtmTrajectoryModel(evalEma), loss, options))
         {
             trainer.Train(g => (data.Sample(c.Batch, g), null), c.CtmSteps,
                 progress: new SyncProgress<CtmTrainingProgress>(p => { if (!p.DiscriminatorStep) last = p.Loss; progress?.Report(p); }));

@@ -23,6 +23,12 @@ public interface IDenoiser
     /// <summary>σ_data of the EDM scalings.</summary>
     double SigmaData { get; }
 
+    /// <summary>
+    /// ρ of the Karras time grids built for this model: the samplers' default grids and the CTM training grid read it
+    /// here, so a model trained on one schedule is sampled on the same one (paper and official code: 7).
+    /// </summary>
+    double Rho { get; }
+
     /// <summary>The device the denoiser computes on; inputs must live there.</summary>
     Device Device { get; }
 

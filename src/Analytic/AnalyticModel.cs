@@ -21,7 +21,7 @@ public abstract class AnalyticModel : ITrajectoryModel, IDisposable
     /// <summary>Initialises the shared settings.</summary>
     /// <param name="dimension">Data dimension D ≥ 1.</param>
     /// <param name="numClasses">Classes (0 = unconditional).</param>
-    /// <param name="options">Schedule constants (σ_min, σ_max, σ_data); defaults to the paper's.</param>
+    /// <param name="options">Schedule constants (σ_min, σ_max, σ_data, ρ); defaults to the paper's.</param>
     /// <param name="dtype">Floating dtype of inputs and outputs.</param>
     /// <param name="device">Device; CPU by default.</param>
     protected AnalyticModel(int dimension, int numClasses, CtmOptions? options, ScalarType dtype, Device? device)
@@ -48,6 +48,9 @@ public abstract class AnalyticModel : ITrajectoryModel, IDisposable
 
     /// <inheritdoc />
     public double SigmaData => _options.SigmaData;
+
+    /// <inheritdoc />
+    public double Rho => _options.Rho;
 
     /// <inheritdoc />
     public Device Device { get; }

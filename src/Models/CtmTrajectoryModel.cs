@@ -18,13 +18,20 @@ namespace Ctm.Core.Models;
 /// <para>Ownership: inputs are borrowed; each public method returns one new tensor. Gradients flow normally, so the
 /// same object serves sampling (wrap calls in <c>torch.no_grad()</c> or <c>inference_mode()</c>) and training.</para>
 /// </remarks>
-public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, IUncheckedTrajectoryModel
+public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, ITrainableModel, IUncheckedTrajectoryModel
 {
+
+    /// <summary>Wraps an unconditional network F(x_in, c_noise(t), c_noise(s)) with the paper's schedule (σ_min 0.002, σ_max 80, σ_data 0.5, ρ 7).</summary>
+    /// <param name="network">The raw network (borrowed, never disposed).</param>
+    public CtmTrajectoryModel(nn.Module<Tensor, Tensor, Tensor, Tensor> network)
+        : this(network, (CtmOptions?)null) { }
 
     /// <summary>Wraps an unconditional network F(x_in, c_noise(t), c_noise(s)).</summary>
     /// <param name="network">The raw network (borrowed, never disposed).</param>
-    /// <param name="options">Schedule constants; defaults to the paper's (σ_min 0.002, σ_max 80, σ_data 0.5, ρ 7).</param>
-    public CtmTrajectoryModel(nn.Module<Tensor, Tensor, Tensor, Tensor> network, CtmOptions? options = null)
+    /// <param name="options">Schedule constants; null = the paper's.</param>
+    /// <remarks>No default value on <paramref name="options"/> on purpose: with one, a DI container could satisfy this
+    /// constructor and the <see cref="IOptions{TOptions}"/> one equally and would refuse to build the model.</remarks>
+    public CtmTrajectoryModel(nn.Module<Tensor, Tensor, Tensor, Tensor> network, CtmOptions? options)
         : base(new NetworkAdapter(network ?? throw new ArgumentNullException(nameof(network)), (x, ct, cs, _) => network.call(x, ct, cs)), 0, options) { }
 
     /// <summary>Wraps a class-conditional network F(x_in, c_noise(t), c_noise(s), labels).</summary>
@@ -33,7 +40,8 @@ public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, 
     /// <param name="options">Schedule constants; defaults to the paper's.</param>
     public CtmTrajectoryModel(nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor> network, int numClasses, CtmOptions? options = null)
         : base(new NetworkAdapter(network ?? throw new ArgumentNullException(nameof(network)), (x, ct, cs, y) => network.call(x, ct, cs, y!)),
-            numClasses >= 1 ? numClasses : throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "A class-conditional model needs at least 1 class."), options) { }
+            numClasses >= 1 ? numClasses : throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "A class-conditional model needs at least 1 class."), options)
+    { }
 
     /// <summary>Wraps a network reached through an adapter (library networks such as SongUNet).</summary>
     internal CtmTrajectoryModel(NetworkAdapter network, int numClasses, CtmOptions? options) : base(network, numClasses, options) { }

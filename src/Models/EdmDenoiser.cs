@@ -15,13 +15,19 @@ namespace Ctm.Core.Models;
 /// teacher's weights starts as the teacher. The network is borrowed: never disposed, moved or mode-switched here.
 /// Inputs are borrowed; each call returns one new tensor.
 /// </remarks>
-public sealed class EdmDenoiser : PreconditionedModel, IDenoiser, IUncheckedModel
+public sealed class EdmDenoiser : PreconditionedModel, IDenoiser, ITrainableModel, IUncheckedModel
 {
+
+    /// <summary>Wraps an unconditional network F(x_in, c_noise) with the paper's schedule.</summary>
+    /// <param name="network">The raw network (borrowed).</param>
+    public EdmDenoiser(nn.Module<Tensor, Tensor, Tensor> network)
+        : this(network, (CtmOptions?)null) { }
 
     /// <summary>Wraps an unconditional network F(x_in, c_noise).</summary>
     /// <param name="network">The raw network (borrowed).</param>
-    /// <param name="options">Schedule constants; defaults to the paper's.</param>
-    public EdmDenoiser(nn.Module<Tensor, Tensor, Tensor> network, CtmOptions? options = null)
+    /// <param name="options">Schedule constants; null = the paper's.</param>
+    /// <remarks>No default value on <paramref name="options"/>, so a DI container picks the <see cref="IOptions{TOptions}"/> constructor unambiguously.</remarks>
+    public EdmDenoiser(nn.Module<Tensor, Tensor, Tensor> network, CtmOptions? options)
         : base(new NetworkAdapter(network ?? throw new ArgumentNullException(nameof(network)), (x, c, _, _) => network.call(x, c)), 0, options) { }
 
     /// <summary>Wraps a class-conditional network F(x_in, c_noise, labels).</summary>
@@ -30,7 +36,8 @@ public sealed class EdmDenoiser : PreconditionedModel, IDenoiser, IUncheckedMode
     /// <param name="options">Schedule constants; defaults to the paper's.</param>
     public EdmDenoiser(nn.Module<Tensor, Tensor, Tensor, Tensor> network, int numClasses, CtmOptions? options = null)
         : base(new NetworkAdapter(network ?? throw new ArgumentNullException(nameof(network)), (x, c, _, y) => network.call(x, c, y!)),
-            numClasses >= 1 ? numClasses : throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "A class-conditional model needs at least 1 class."), options) { }
+            numClasses >= 1 ? numClasses : throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "A class-conditional model needs at least 1 class."), options)
+    { }
 
     /// <summary>Wraps a network reached through an adapter (library networks such as SongUNet).</summary>
     internal EdmDenoiser(NetworkAdapter network, int numClasses, CtmOptions? options) : base(network, numClasses, options) { }

@@ -36,6 +36,7 @@ internal sealed class UncheckedDenoiser : IDenoiser
     public double SigmaMin => _inner.SigmaMin;
     public double SigmaMax => _inner.SigmaMax;
     public double SigmaData => _inner.SigmaData;
+    public double Rho => _inner.Rho;
     public TorchSharp.torch.Device Device => _inner.Device;
     public TorchSharp.torch.ScalarType DType => _inner.DType;
     public int NumClasses => _inner.NumClasses;

@@ -42,6 +42,9 @@ public abstract class PreconditionedModel
     /// <summary>σ_data.</summary>
     public double SigmaData => Settings.SigmaData;
 
+    /// <summary>ρ of the Karras grids built for this model.</summary>
+    public double Rho => Settings.Rho;
+
     /// <summary>Number of classes (0 = unconditional).</summary>
     public int NumClasses { get; }
 

@@ -40,8 +40,8 @@ public sealed class CtmOptions
     public CtmOptions Clone() => (CtmOptions)MemberwiseClone();
 }
 
-/// <summary>Validates <see cref="CtmOptions"/> (register with <c>services.AddSingleton&lt;IValidateOptions&lt;CtmOptions&gt;, CtmOptionsValidator&gt;()</c>).</summary>
-public sealed class CtmOptionsValidator : IValidateOptions<CtmOptions>
+/// <summary>Validates <see cref="CtmOptions"/> (<c>AddCtm</c> registers it; <see cref="CtmOptions.Validate"/> runs it without DI).</summary>
+internal sealed class CtmOptionsValidator : IValidateOptions<CtmOptions>
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, CtmOptions options)

@@ -6,6 +6,7 @@ using Ctm.Core.Schedules;
 using Ctm.Core.Solvers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,30 +17,45 @@ namespace Ctm.Core.Sampling;
 /// the teacher's Heun sampler, or a CTM model used as a plain diffusion model through its diagonal g(x, t, t)
 /// (official <c>sample_heun</c> with <c>ctm=True</c>).
 /// </summary>
-/// <remarks>Stateless apart from its bound denoiser, solver and sample shape. Runs under <c>torch.no_grad()</c>.</remarks>
+/// <remarks>
+/// <para>Cost: a solver step costs <see cref="IOdeSolver.EvaluationsPerStep"/> network evaluations, except a step that
+/// lands on σ = 0, which is a single Euler evaluation. So on EDM's grid (ending at 0) Heun uses 2·steps − 1 NFE
+/// (18 steps = the 35-NFE EDM sampler) and Euler uses steps NFE.</para>
+/// <para>Stateless apart from its bound denoiser, solver and sample shape. Runs under <c>torch.no_grad()</c>. The
+/// sample count is a <see cref="long"/> so that a <see cref="long"/> n never binds to the <see cref="Tensor"/> overload
+/// through TorchSharp's implicit conversion.</para>
+/// </remarks>
 public sealed partial class DiffusionSampler
 {
     private readonly long[] _sampleShape;
     private readonly ILogger _logger;
 
     /// <summary>Creates a sampler.</summary>
-    /// <param name="denoiser">Teacher, CTM model (its diagonal is used) or analytic model (borrowed).</param>
+    /// <param name="denoiser">Teacher, CTM model (its diagonal is used) or analytic model (borrowed). Its schedule
+    /// (σ_min, σ_max, ρ) defines the default grid.</param>
     /// <param name="sampleShape">Shape of one sample.</param>
     /// <param name="solver">The ODE solver; <see cref="HeunSolver"/> by default.</param>
-    /// <param name="rho">ρ of the Karras grid built by <see cref="Sample(int, int, Tensor?, Generator?, IProgress{SamplingProgress}?, CancellationToken)"/>.</param>
     /// <param name="logger">Logger; defaults to <see cref="NullLogger.Instance"/>.</param>
-    public DiffusionSampler(IDenoiser denoiser, long[] sampleShape, IOdeSolver? solver = null, double rho = KarrasSchedule.DefaultRho,
-        ILogger<DiffusionSampler>? logger = null)
+    /// <exception cref="ArgumentException"><paramref name="sampleShape"/> does not fit the denoiser (checked by one probe
+    /// forward pass on a zero batch).</exception>
+    public DiffusionSampler(IDenoiser denoiser, long[] sampleShape, IOdeSolver? solver = null, ILogger<DiffusionSampler>? logger = null)
     {
         Denoiser = denoiser ?? throw new ArgumentNullException(nameof(denoiser));
         if (sampleShape is null || sampleShape.Length == 0 || sampleShape.Any(d => d < 1))
             throw new ArgumentException("sampleShape must list the positive sizes of one sample, e.g. [2] or [1, 28, 28].", nameof(sampleShape));
-        if (!(rho > 0) || !double.IsFinite(rho)) throw new ArgumentOutOfRangeException(nameof(rho), rho, "ρ must be finite and > 0 (7 in EDM).");
         _sampleShape = (long[])sampleShape.Clone();
         Solver = solver ?? HeunSolver.Instance;
-        Rho = rho;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        SampleShapeProbe.Check(denoiser, _sampleShape, nameof(sampleShape));
     }
+
+    /// <summary>Creates a sampler from options (dependency injection: <see cref="SamplerOptions.SampleShape"/>).</summary>
+    /// <param name="denoiser">The denoiser (borrowed).</param>
+    /// <param name="options">Sample shape.</param>
+    /// <param name="solver">The ODE solver; <see cref="HeunSolver"/> by default.</param>
+    /// <param name="logger">Logger; defaults to <see cref="NullLogger.Instance"/>.</param>
+    public DiffusionSampler(IDenoiser denoiser, IOptions<SamplerOptions> options, IOdeSolver? solver = null, ILogger<DiffusionSampler>? logger = null)
+        : this(denoiser, Checked(options), solver, logger) { }
 
     /// <summary>The denoiser sampled from.</summary>
     public IDenoiser Denoiser { get; }
@@ -47,39 +63,40 @@ public sealed partial class DiffusionSampler
     /// <summary>The ODE solver.</summary>
     public IOdeSolver Solver { get; }
 
-    /// <summary>ρ of the default grid.</summary>
-    public double Rho { get; }
-
     /// <summary>Shape of one sample.</summary>
     public IReadOnlyList<long> SampleShape => _sampleShape;
 
     /// <summary>
-    /// Draws <paramref name="n"/> samples with EDM's grid of <paramref name="numPoints"/> Karras points followed by 0
-    /// (Heun: 2·numPoints − 1 evaluations; 18 points = the 35-NFE EDM sampler).
+    /// Draws <paramref name="n"/> samples with <paramref name="steps"/> solver steps on EDM's grid: <paramref name="steps"/>
+    /// Karras points of the denoiser's schedule followed by 0 (Karras et al. 2022, Algorithm 1). NFE with Heun:
+    /// 2·steps − 1 (steps = 18 is the 35-NFE EDM sampler); with Euler: steps.
     /// </summary>
     /// <param name="n">Number of samples, ≥ 1.</param>
-    /// <param name="numPoints">Karras points before the final 0, ≥ 2.</param>
+    /// <param name="steps">Solver steps, ≥ 1 (1 = a single Euler step from σ_max to 0).</param>
     /// <param name="labels">Class ids [n] or null.</param>
     /// <param name="generator">Source of x_T.</param>
-    /// <param name="progress">Optional per-step progress.</param>
+    /// <param name="progress">Optional per-step progress (its <see cref="SamplingProgress.Evaluations"/> counts NFE).</param>
     /// <param name="cancellationToken">Checked between steps.</param>
-    public Tensor Sample(int n, int numPoints, Tensor? labels = null, Generator? generator = null,
+    public Tensor Sample(long n, int steps, Tensor? labels = null, Generator? generator = null,
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (numPoints < 2)
-            throw new ArgumentOutOfRangeException(nameof(numPoints), numPoints, "numPoints must be at least 2 (σ_max and σ_min before the final 0).");
-        var grid = KarrasSchedule.EdmGrid(numPoints, Denoiser.SigmaMin, Denoiser.SigmaMax, Rho);
+        if (steps < 1)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps (solver steps; Heun NFE = 2·steps − 1) must be at least 1.");
+        var grid = KarrasSchedule.EdmGrid(steps, Denoiser.SigmaMin, Denoiser.SigmaMax, Denoiser.Rho);
         return Sample(n, grid, labels, generator, progress, cancellationToken);
     }
 
-    /// <summary>Draws <paramref name="n"/> samples along an explicit grid (strictly descending; may end at 0).</summary>
+    /// <summary>
+    /// Draws <paramref name="n"/> samples along an explicit grid (strictly descending; may end at 0). NFE: see the
+    /// class remarks (Heun: 2 per step, 1 for a step to 0).
+    /// </summary>
     /// <param name="n">Number of samples, ≥ 1.</param>
     /// <param name="timeGrid">Times from σ_max (or below) down to σ_min or 0.</param>
     /// <param name="labels">Class ids [n] or null.</param>
     /// <param name="generator">Source of x_T.</param>
     /// <param name="progress">Optional per-step progress.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
-    public Tensor Sample(int n, IReadOnlyList<double> timeGrid, Tensor? labels = null, Generator? generator = null,
+    public Tensor Sample(long n, IReadOnlyList<double> timeGrid, Tensor? labels = null, Generator? generator = null,
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "n (the number of samples) must be at least 1.");
@@ -99,7 +116,9 @@ public sealed partial class DiffusionSampler
         }
     }
 
-    /// <summary>Solves the probability-flow ODE from x_T (the state at timeGrid[0]) along the grid.</summary>
+    /// <summary>
+    /// Solves the probability-flow ODE from x_T (the state at timeGrid[0]) along the grid. NFE: see the class remarks.
+    /// </summary>
     /// <param name="xT">Starting state [B, …] (borrowed).</param>
     /// <param name="timeGrid">Times from high to low; may end at 0.</param>
     /// <param name="labels">Class ids [B] or null.</param>
@@ -109,11 +128,19 @@ public sealed partial class DiffusionSampler
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (xT is null) throw new ArgumentNullException(nameof(xT));
+        if (timeGrid is null) throw new ArgumentNullException(nameof(timeGrid));
         TensorGuard.Batch(xT, Denoiser.Device, nameof(xT));
         TensorGuard.SampleShape(xT, _sampleShape, nameof(xT));
         Log.Start(_logger, xT.shape[0], timeGrid.Count - 1);
         using var noGrad = no_grad();
         return Solver.Solve(Denoiser, xT, timeGrid, labels, progress, cancellationToken);
+    }
+
+    private static long[] Checked(IOptions<SamplerOptions> options)
+    {
+        var o = (options ?? throw new ArgumentNullException(nameof(options))).Value;
+        o.Validate();
+        return o.SampleShape;
     }
 
     private static partial class Log

@@ -5,6 +5,7 @@ using System.Threading;
 using Ctm.Core.Schedules;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,6 +35,8 @@ public sealed partial class GammaSampler : IGammaSampler
     /// <param name="sampleShape">Shape of one sample, e.g. [2] for 2-D points or [1, 28, 28] for MNIST.</param>
     /// <param name="clampOutput">Optional final clamp of the returned samples (the official image sampler clamps to [−1, 1]).</param>
     /// <param name="logger">Logger; defaults to <see cref="NullLogger.Instance"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="sampleShape"/> does not fit the model: one probe forward pass on a
+    /// zero batch of that shape runs here, so the error names the shape instead of surfacing from libtorch later.</exception>
     public GammaSampler(ITrajectoryModel model, long[] sampleShape, (double Min, double Max)? clampOutput = null, ILogger<GammaSampler>? logger = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
@@ -44,7 +47,15 @@ public sealed partial class GammaSampler : IGammaSampler
         _sampleShape = (long[])sampleShape.Clone();
         ClampOutput = clampOutput;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        SampleShapeProbe.Check(model, _sampleShape, nameof(sampleShape));
     }
+
+    /// <summary>Creates a sampler from options (dependency injection: <see cref="SamplerOptions.SampleShape"/> and the clamp).</summary>
+    /// <param name="model">The trajectory model (borrowed).</param>
+    /// <param name="options">Sample shape and optional clamp.</param>
+    /// <param name="logger">Logger; defaults to <see cref="NullLogger.Instance"/>.</param>
+    public GammaSampler(ITrajectoryModel model, IOptions<SamplerOptions> options, ILogger<GammaSampler>? logger = null)
+        : this(model, Checked(options).SampleShape, options.Value.Clamp, logger) { }
 
     /// <inheritdoc />
     public ITrajectoryModel Model { get; }
@@ -56,7 +67,7 @@ public sealed partial class GammaSampler : IGammaSampler
     public (double Min, double Max)? ClampOutput { get; }
 
     /// <inheritdoc />
-    public Tensor Sample(int n, double gamma, int steps, Tensor? labels = null, Generator? generator = null,
+    public Tensor Sample(long n, double gamma, int steps, Tensor? labels = null, Generator? generator = null,
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (steps < 1)
@@ -65,7 +76,7 @@ public sealed partial class GammaSampler : IGammaSampler
     }
 
     /// <inheritdoc />
-    public Tensor Sample(int n, double gamma, IReadOnlyList<double> timeGrid, Tensor? labels = null, Generator? generator = null,
+    public Tensor Sample(long n, double gamma, IReadOnlyList<double> timeGrid, Tensor? labels = null, Generator? generator = null,
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "n (the number of samples) must be at least 1.");
@@ -86,14 +97,7 @@ public sealed partial class GammaSampler : IGammaSampler
         }
     }
 
-    /// <summary>Draws samples from x_T with <paramref name="steps"/> jumps on the Karras sampling grid.</summary>
-    /// <param name="xT">Starting state [B, …] at σ_max (borrowed).</param>
-    /// <param name="gamma">γ ∈ [0, 1].</param>
-    /// <param name="steps">Number of jumps, ≥ 1.</param>
-    /// <param name="labels">Class ids [B] or null.</param>
-    /// <param name="generator">Source of the re-noising noise.</param>
-    /// <param name="progress">Optional per-jump progress.</param>
-    /// <param name="cancellationToken">Checked between jumps.</param>
+    /// <inheritdoc />
     public Tensor Sample(Tensor xT, double gamma, int steps, Tensor? labels = null, Generator? generator = null,
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -124,11 +128,7 @@ public sealed partial class GammaSampler : IGammaSampler
         }
     }
 
-    private double[] KarrasGrid(int steps)
-    {
-        var rho = Model is Models.CtmTrajectoryModel m ? m.Options.Rho : KarrasSchedule.DefaultRho;
-        return KarrasSchedule.SamplingGrid(steps, Model.SigmaMin, Model.SigmaMax, rho);
-    }
+    private double[] KarrasGrid(int steps) => KarrasSchedule.SamplingGrid(steps, Model.SigmaMin, Model.SigmaMax, Model.Rho);
 
     private Tensor Run(Tensor xT, double gamma, double[] t, Tensor? labels, Generator gen,
         IProgress<SamplingProgress>? progress, CancellationToken cancellationToken)
@@ -166,6 +166,13 @@ public sealed partial class GammaSampler : IGammaSampler
         }
         Log.Done(_logger, jumps);
         return x;
+    }
+
+    private static SamplerOptions Checked(IOptions<SamplerOptions> options)
+    {
+        var o = (options ?? throw new ArgumentNullException(nameof(options))).Value;
+        o.Validate();
+        return o;
     }
 
     private static void CheckGamma(double gamma)

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ctm.Core.Sampling;
 
 /// <summary>Gaussian noise from an explicit generator (never the global RNG).</summary>
-public static class Noise
+internal static class Noise
 {
     /// <summary>
     /// Standard normal noise of <paramref name="shape"/>, drawn on the generator's device and moved to
@@ -29,7 +29,7 @@ public static class Noise
     /// <param name="sampleShape">Shape of one sample.</param>
     /// <param name="t0">Starting time (σ_max for a full run).</param>
     /// <param name="generator">Source of z.</param>
-    public static Tensor StartingPoint(IDenoiser denoiser, int n, long[] sampleShape, double t0, Generator generator)
+    public static Tensor StartingPoint(IDenoiser denoiser, long n, long[] sampleShape, double t0, Generator generator)
     {
         using var scope = NewDisposeScope();
         var shape = new long[sampleShape.Length + 1];

@@ -73,17 +73,20 @@ public static class KarrasSchedule
     }
 
     /// <summary>
-    /// EDM's sampling grid (Karras et al. Algorithm 2): <paramref name="numSteps"/> Karras points followed by 0, so a
-    /// Heun solve costs 2·numSteps − 1 evaluations (the last step is Euler). numSteps = 18 gives the 35-NFE teacher.
+    /// EDM's sampling grid (Karras et al. Algorithm 1) for <paramref name="numSteps"/> solver steps: numSteps Karras points
+    /// followed by 0, so a Heun solve costs 2·numSteps − 1 evaluations (the last step is Euler). numSteps = 18 gives the
+    /// 35-NFE teacher; numSteps = 1 is the single Euler step [σ_max, 0].
     /// </summary>
-    /// <param name="numSteps">Number of Karras points, ≥ 2.</param>
+    /// <param name="numSteps">Number of solver steps (= Karras points before the final 0), ≥ 1.</param>
     /// <param name="sigmaMin">σ_min &gt; 0.</param>
     /// <param name="sigmaMax">σ_max &gt; σ_min.</param>
     /// <param name="rho">ρ &gt; 0.</param>
     public static double[] EdmGrid(int numSteps, double sigmaMin = DefaultSigmaMin, double sigmaMax = DefaultSigmaMax, double rho = DefaultRho)
     {
-        if (numSteps < 2)
-            throw new ArgumentOutOfRangeException(nameof(numSteps), numSteps, "EDM's grid needs at least 2 Karras points before the final 0.");
+        if (numSteps < 1)
+            throw new ArgumentOutOfRangeException(nameof(numSteps), numSteps, "steps must be at least 1 (one Euler step from σ_max to 0).");
+        CheckRange(sigmaMin, sigmaMax, rho);
+        if (numSteps == 1) return new[] { sigmaMax, 0.0 };
         var karras = Sigmas(numSteps, sigmaMin, sigmaMax, rho);
         var grid = new double[numSteps + 1];
         Array.Copy(karras, grid, numSteps);

@@ -13,7 +13,7 @@ namespace Ctm.Core.Training;
 /// </summary>
 /// <remarks>Layout: "CTMCKPT1", int32 section count, per section (string name, int64 length, bytes), then "END!" and
 /// the SHA-256 of everything before it.</remarks>
-public static class CheckpointFile
+internal static class CheckpointFile
 {
     private static readonly byte[] Magic = Encoding.ASCII.GetBytes("CTMCKPT1");
     private static readonly byte[] EndMark = Encoding.ASCII.GetBytes("END!");

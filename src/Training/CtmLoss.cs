@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using Ctm.Core.Models;
 using Ctm.Core.Schedules;
@@ -61,14 +62,19 @@ public sealed class CtmLoss : ICtmLoss
             throw new ArgumentNullException(nameof(lastLayerWeight), "Adaptive weights need the last layer's weight (e.g. TrajectoryMlp.OutputLayer.weight); or set AdaptiveWeights = false.");
         if (_o.GanEnabled && discriminator is null)
             throw new ArgumentNullException(nameof(discriminator), "GanEnabled needs a discriminator network.");
+        CheckSameSchedule(student, target, nameof(target));
+        if (teacher is not null) CheckSameSchedule(student, teacher, nameof(teacher));
         _teacher = teacher is null ? null : new UncheckedDenoiser(teacher);
         _distance = distance ?? Distances.L2;
         _lastLayer = lastLayerWeight;
         _discriminator = discriminator;
-        // ρ of the student's schedule (CtmOptions.Rho), for the training grid and the DSM's Karras-uniform σ draws.
-        _rho = student is Models.PreconditionedModel pm ? pm.Options.Rho : KarrasSchedule.DefaultRho;
+        // ρ of the student's schedule, for the training grid and the DSM's Karras-uniform σ draws.
+        _rho = student.Rho;
         _grid = KarrasSchedule.Sigmas(_o.GridPoints, student.SigmaMin, student.SigmaMax, _rho);
     }
+
+    /// <inheritdoc />
+    public nn.Module? Discriminator => _discriminator;
 
     /// <summary>The training grid t_0 = σ_max &gt; … &gt; t_{N−1} = σ_min.</summary>
     public double[] Grid => (double[])_grid.Clone();
@@ -100,8 +106,11 @@ public sealed class CtmLoss : ICtmLoss
         var total = lCtm;
         if (lDsm is not null) total = total + _o.DsmWeight * lambdaDsm * lDsm;
         if (lG is not null) total = total + _o.GanWeight * lambdaGan * lG;
-        var breakdown = new CtmLossBreakdown(Item(lCtm), lDsm is null ? double.NaN : Item(lDsm), lG is null ? double.NaN : Item(lG),
-            double.NaN, lDsm is null ? 0 : lambdaDsm, lambdaGan, k);
+        var terms = new Dictionary<string, double> { [CtmLossTerms.Ctm] = Item(lCtm) };
+        var weights = new Dictionary<string, double>();
+        if (lDsm is not null) { terms[CtmLossTerms.Dsm] = Item(lDsm); weights[CtmLossTerms.Dsm] = lambdaDsm; }
+        if (lG is not null) { terms[CtmLossTerms.GanGenerator] = Item(lG); weights[CtmLossTerms.GanGenerator] = lambdaGan; }
+        var breakdown = new CtmLossBreakdown(terms, weights, k);
         return new CtmLossResult(total.MoveToOuterDisposeScope(), breakdown);
     }
 
@@ -117,7 +126,8 @@ public sealed class CtmLoss : ICtmLoss
         var realLogits = _discriminator.call(x0);
         var fakeLogits = _discriminator.call(fake.detach());
         var loss = nn.functional.relu(1 - realLogits).mean() + nn.functional.relu(1 + fakeLogits).mean();
-        return new CtmLossResult(loss.MoveToOuterDisposeScope(), new CtmLossBreakdown(double.NaN, double.NaN, double.NaN, Item(loss), 0, 0, k));
+        var terms = new Dictionary<string, double> { [CtmLossTerms.GanDiscriminator] = Item(loss) };
+        return new CtmLossResult(loss.MoveToOuterDisposeScope(), new CtmLossBreakdown(terms, k: k));
     }
 
     /// <summary>x_est (with graph) and x_tgt (without) for one draw of (k, t, u, s, z).</summary>
@@ -201,6 +211,14 @@ public sealed class CtmLoss : ICtmLoss
     {
         using var d = t.detach().to_type(ScalarType.Float64);
         return d.item<double>();
+    }
+
+    private static void CheckSameSchedule(IDenoiser student, IDenoiser other, string paramName)
+    {
+        if (student.SigmaMin != other.SigmaMin || student.SigmaMax != other.SigmaMax || student.SigmaData != other.SigmaData || student.Rho != other.Rho)
+            throw new ArgumentException($"{paramName} has the schedule (σ_min {other.SigmaMin}, σ_max {other.SigmaMax}, σ_data {other.SigmaData}, ρ {other.Rho}) " +
+                $"but the student has (σ_min {student.SigmaMin}, σ_max {student.SigmaMax}, σ_data {student.SigmaData}, ρ {student.Rho}); " +
+                "build every model of one training run with the same CtmOptions.", paramName);
     }
 
     private void CheckBatch(Tensor x0, Tensor? labels)

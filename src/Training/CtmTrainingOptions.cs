@@ -92,7 +92,7 @@ public sealed class CtmTrainingOptions
 }
 
 /// <summary>Validates <see cref="CtmTrainingOptions"/>.</summary>
-public sealed class CtmTrainingOptionsValidator : IValidateOptions<CtmTrainingOptions>
+internal sealed class CtmTrainingOptionsValidator : IValidateOptions<CtmTrainingOptions>
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, CtmTrainingOptions o)

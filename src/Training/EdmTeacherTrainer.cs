@@ -1,82 +1,71 @@
 using System;
-using System.Linq;
+using System.Collections.Generic;
+using System.IO;
 using System.Threading;
-using Ctm.Core.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Ctm.Core.Training;
 
-/// <summary>Settings of EDM teacher training (Karras et al. 2022 defaults where they apply).</summary>
-public sealed class EdmTrainingOptions
-{
-    /// <summary>Learning rate. EDM uses 1e-3 (Adam) for CIFAR-10.</summary>
-    public double LearningRate { get; set; } = 1e-3;
-
-    /// <summary>Use RAdam instead of Adam.</summary>
-    public bool UseRAdam { get; set; }
-
-    /// <summary>μ of the weight EMA sampled from. 0.999.</summary>
-    public double EmaRate { get; set; } = 0.999;
-
-    /// <summary>P_mean of ln σ. −1.2.</summary>
-    public double PMean { get; set; } = -1.2;
-
-    /// <summary>P_std of ln σ. 1.2.</summary>
-    public double PStd { get; set; } = 1.2;
-
-    /// <summary>Seed of the trainer's generator.</summary>
-    public ulong Seed { get; set; }
-
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
-    public void Validate()
-    {
-        if (!(LearningRate > 0)) throw new ArgumentException($"EdmTrainingOptions.LearningRate = {LearningRate}: must be > 0.", "options");
-        if (!(EmaRate >= 0 && EmaRate < 1)) throw new ArgumentException($"EdmTrainingOptions.EmaRate = {EmaRate}: must lie in [0, 1).", "options");
-        if (!(PStd > 0)) throw new ArgumentException($"EdmTrainingOptions.PStd = {PStd}: must be > 0.", "options");
-    }
-}
-
 /// <summary>
-/// Trains an EDM teacher by denoising score matching (<see cref="EdmLoss"/>) with Adam or RAdam and a weight EMA.
+/// Trains an EDM teacher by denoising score matching (<see cref="EdmLoss"/>) with Adam or RAdam and a weight EMA,
+/// with exact-resume checkpoints.
 /// </summary>
-/// <remarks>The networks are borrowed; the EMA network's parameters are set to requires_grad = false and initialised
-/// as a copy. Each iteration runs in its own dispose scope. Sample from <see cref="EmaDenoiser"/>.</remarks>
-public sealed class EdmTeacherTrainer : IDisposable
+/// <remarks>
+/// <para>The models are borrowed; the EMA network's parameters are set to requires_grad = false and initialised as a
+/// copy. Each iteration runs in its own dispose scope. Sample from the <c>ema</c> model.</para>
+/// <para>Randomness: one <see cref="Generator"/> seeded from <see cref="EdmTrainingOptions.Seed"/> drives every draw,
+/// including the batch callback's, and is saved in checkpoints with both networks, the optimiser and the step, so a
+/// resumed run continues exactly like an uninterrupted one on CPU.</para>
+/// </remarks>
+public sealed partial class EdmTeacherTrainer : IDisposable
 {
-    private readonly EdmDenoiser _model, _ema;
+    private readonly ITrainableModel _model;
+    private readonly nn.Module _network, _ema;
     private readonly EdmTrainingOptions _o;
     private readonly OptimizerHelper? _adam;
     private readonly RectifiedAdam? _radam;
     private readonly Generator _gen;
+    private readonly ILogger _logger;
 
     /// <summary>Creates the trainer.</summary>
-    /// <param name="model">The denoiser being trained.</param>
-    /// <param name="ema">A denoiser around a second instance of the same network (the EMA).</param>
-    /// <param name="options">Settings.</param>
-    public EdmTeacherTrainer(EdmDenoiser model, EdmDenoiser ema, EdmTrainingOptions? options = null)
+    /// <param name="model">The denoiser being trained (e.g. an <see cref="Models.EdmDenoiser"/>).</param>
+    /// <param name="ema">A denoiser around a second instance of the same network (the EMA to sample from).</param>
+    /// <param name="options">Settings; the defaults when null.</param>
+    /// <param name="logger">Logger; <see cref="NullLogger.Instance"/> by default.</param>
+    public EdmTeacherTrainer(ITrainableModel model, ITrainableModel ema, EdmTrainingOptions? options = null, ILogger<EdmTeacherTrainer>? logger = null)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
-        _ema = ema ?? throw new ArgumentNullException(nameof(ema));
-        if (ReferenceEquals(model.Network, ema.Network)) throw new ArgumentException("model and ema must wrap distinct network instances.", nameof(ema));
-        _o = options ?? new EdmTrainingOptions();
+        _network = model.Network;
+        _ema = (ema ?? throw new ArgumentNullException(nameof(ema))).Network;
+        if (ReferenceEquals(_network, _ema)) throw new ArgumentException("model and ema must wrap distinct network instances.", nameof(ema));
+        _o = (options ?? new EdmTrainingOptions()).Clone();
         _o.Validate();
-        Ema.Copy(ema.Network, model.Network);
-        foreach (var p in ema.Network.parameters()) p.requires_grad_(false);
-        if (_o.UseRAdam) _radam = new RectifiedAdam(model.Network.parameters(), _o.LearningRate);
-        else _adam = optim.Adam(model.Network.parameters(), lr: _o.LearningRate);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        Ema.Copy(_ema, _network);
+        foreach (var p in _ema.parameters()) p.requires_grad_(false);
+        if (_o.UseRAdam) _radam = new RectifiedAdam(_network.parameters(), _o.LearningRate);
+        else _adam = optim.Adam(_network.parameters(), lr: _o.LearningRate);
         _gen = new Generator(_o.Seed, CPU);
     }
+
+    /// <summary>Creates the trainer with options from dependency injection.</summary>
+    /// <param name="model">The denoiser being trained.</param>
+    /// <param name="ema">The EMA denoiser.</param>
+    /// <param name="options">Options accessor.</param>
+    /// <param name="logger">Logger.</param>
+    public EdmTeacherTrainer(ITrainableModel model, ITrainableModel ema, IOptions<EdmTrainingOptions> options, ILogger<EdmTeacherTrainer>? logger = null)
+        : this(model, ema, (options ?? throw new ArgumentNullException(nameof(options))).Value, logger) { }
 
     /// <summary>Iterations completed.</summary>
     public long Step { get; private set; }
 
-    /// <summary>The trainer's generator (draw data from it for reproducible runs).</summary>
+    /// <summary>The trainer's generator (draw data from it for reproducible, exactly resumable runs).</summary>
     public Generator Generator => _gen;
-
-    /// <summary>The EMA denoiser to sample from.</summary>
-    public EdmDenoiser EmaDenoiser => _ema;
 
     /// <summary>One iteration; returns the mean loss.</summary>
     /// <param name="batch">Returns clean data and class ids (or null); disposed after the iteration.</param>
@@ -86,35 +75,86 @@ public sealed class EdmTeacherTrainer : IDisposable
         if (batch is null) throw new ArgumentNullException(nameof(batch));
         using var scope = NewDisposeScope();
         var (x0, labels) = batch(_gen);
-        _model.Network.train();
+        _network.train();
         _adam?.zero_grad();
         _radam?.ZeroGrad();
         var loss = EdmLoss.PerSample(_model, x0, _gen, labels, _o.PMean, _o.PStd).mean();
         double value = loss.detach().to_type(ScalarType.Float64).item<double>();
         if (!double.IsFinite(value))
-            throw new TrainingDivergedException(Step, new CtmLossBreakdown(double.NaN, value, double.NaN, double.NaN, 1, 0, 0));
+        {
+            Log.Diverged(_logger, Step, value);
+            throw new TrainingDivergedException(Step, new Dictionary<string, double> { ["edm"] = value });
+        }
         loss.backward();
         _adam?.step();
         _radam?.Step();
-        Ema.Update(_ema.Network, _model.Network, _o.EmaRate);
+        Ema.Update(_ema, _network, _o.EmaRate);
         Step++;
+        Log.StepDone(_logger, Step, value);
         return value;
     }
 
-    /// <summary>Runs <paramref name="steps"/> iterations.</summary>
+    /// <summary>
+    /// Runs <paramref name="steps"/> iterations, writing a checkpoint every <paramref name="checkpointEvery"/> iterations
+    /// (and at the end) when <paramref name="checkpointPath"/> is given.
+    /// </summary>
     /// <param name="batch">Batch callback.</param>
-    /// <param name="steps">Iterations.</param>
-    /// <param name="progress">Reports (step, loss) after each iteration.</param>
+    /// <param name="steps">Iterations to run now.</param>
+    /// <param name="checkpointPath">Checkpoint file, or null.</param>
+    /// <param name="checkpointEvery">Checkpoint period in iterations (0 = only at the end).</param>
+    /// <param name="progress">Per-iteration progress.</param>
     /// <param name="cancellationToken">Checked between iterations.</param>
-    public void Train(Func<Generator, (Tensor X0, Tensor? Labels)> batch, long steps, IProgress<(long Step, double Loss)>? progress = null,
-        CancellationToken cancellationToken = default)
+    public void Train(Func<Generator, (Tensor X0, Tensor? Labels)> batch, long steps, string? checkpointPath = null, long checkpointEvery = 0,
+        IProgress<EdmTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must be ≥ 0.");
+        if (checkpointEvery < 0) throw new ArgumentOutOfRangeException(nameof(checkpointEvery), checkpointEvery, "checkpointEvery must be ≥ 0.");
         for (long i = 0; i < steps; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             double l = TrainStep(batch);
-            progress?.Report((i + 1, l));
+            progress?.Report(new EdmTrainingProgress(i + 1, steps, l));
+            if (checkpointPath is not null && checkpointEvery > 0 && (i + 1) % checkpointEvery == 0) SaveCheckpoint(checkpointPath);
         }
+        if (checkpointPath is not null) SaveCheckpoint(checkpointPath);
+    }
+
+    /// <summary>Writes the network, the EMA, the optimiser, the step and the generator state to one file, atomically.</summary>
+    /// <param name="path">Checkpoint file.</param>
+    public void SaveCheckpoint(string path)
+    {
+        var sections = new Dictionary<string, byte[]>
+        {
+            ["meta"] = TrainerState.Bytes(w => { w.Write(Step); w.Write(_o.Seed); w.Write(_o.UseRAdam); }),
+            ["network"] = TrainerState.Module(_network),
+            ["ema"] = TrainerState.Module(_ema),
+            ["optimizer"] = TrainerState.Bytes(w => { if (_radam is not null) _radam.Save(w); else _adam!.save_state_dict(w); }),
+            ["rng"] = TrainerState.Generator(_gen),
+        };
+        CheckpointFile.Write(path, sections);
+        Log.Checkpoint(_logger, Step, path);
+    }
+
+    /// <summary>Restores everything <see cref="SaveCheckpoint"/> wrote; training then continues exactly.</summary>
+    /// <param name="path">Checkpoint file.</param>
+    /// <exception cref="InvalidDataException">The file is truncated, corrupt, lacks a section, or was written with the other optimiser.</exception>
+    public void LoadCheckpoint(string path)
+    {
+        var s = new TrainerState.Sections(path);
+        long step = 0;
+        s.Load("meta", r =>
+        {
+            step = r.ReadInt64();
+            r.ReadUInt64();
+            if (r.ReadBoolean() != _o.UseRAdam)
+                throw new InvalidDataException($"Checkpoint '{path}' was written with UseRAdam = {!_o.UseRAdam}; set the same optimiser to resume it.");
+        });
+        s.LoadModule("network", _network);
+        s.LoadModule("ema", _ema);
+        s.Load("optimizer", r => { if (_radam is not null) _radam.Load(r); else _adam!.load_state_dict(r); });
+        TrainerState.RestoreGenerator(_gen, s.Need("rng"));
+        Step = step;
+        Log.Resumed(_logger, Step, path);
     }
 
     /// <summary>Disposes the optimiser and generator (never the networks).</summary>
@@ -123,5 +163,20 @@ public sealed class EdmTeacherTrainer : IDisposable
         _adam?.Dispose();
         _radam?.Dispose();
         _gen.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "EDM step {Step}: loss {Loss}")]
+        public static partial void StepDone(ILogger logger, long step, double loss);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Teacher checkpoint at step {Step} written to {Path}")]
+        public static partial void Checkpoint(ILogger logger, long step, string path);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Teacher resumed at step {Step} from {Path}")]
+        public static partial void Resumed(ILogger logger, long step, string path);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Error, Message = "Teacher training diverged at step {Step}: loss {Loss}")]
+        public static partial void Diverged(ILogger logger, long step, double loss);
     }
 }

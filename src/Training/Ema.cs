@@ -42,6 +42,22 @@ public static class Ema
         CopyBuffers(destination, source);
     }
 
+    /// <summary>
+    /// An EMA rate μ scaled to a run of <paramref name="steps"/> iterations: μ = 1 − 1/(<paramref name="windowFraction"/>·steps),
+    /// so the average's time constant 1/(1 − μ) is that fraction of the run. The official 0.999 is a window of 1,000
+    /// iterations, right for 100K+ iterations; in a 300-iteration run it still carries most of the initial weights.
+    /// </summary>
+    /// <param name="steps">Iterations of the run, ≥ 1.</param>
+    /// <param name="windowFraction">Time constant as a fraction of the run, in (0, 1]; 0.05 by default (2,000 iterations → 0.99, 300 → 0.933).</param>
+    /// <returns>μ ∈ [0, 1).</returns>
+    public static double RateForRun(long steps, double windowFraction = 0.05)
+    {
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps (the run length in iterations) must be ≥ 1.");
+        if (!(windowFraction > 0 && windowFraction <= 1))
+            throw new ArgumentOutOfRangeException(nameof(windowFraction), windowFraction, "windowFraction must lie in (0, 1].");
+        return Math.Max(0.0, 1.0 - 1.0 / (windowFraction * steps));
+    }
+
     private static void CopyBuffers(nn.Module destination, nn.Module source)
     {
         var dst = destination.named_buffers().ToList();

@@ -98,9 +98,10 @@ public sealed class ClassConditionalTests
         using var bad = tensor(new long[] { 0, 1, 2, 0, 1, 5 });
         using (var g = new Generator(7)) Assert.Throws<ArgumentOutOfRangeException>(() => loss.GeneratorLoss(x0, bad, g, false));
 
-        using var trainer = new CtmTrainer(student.AsTrajectoryModel(), target.AsTrajectoryModel(), ema.AsTrajectoryModel(),
-            teacherNet.AsDenoiser(), options, student.OutputLayerWeight);
+        var (sm, tm) = (student.AsTrajectoryModel(), target.AsTrajectoryModel());
+        using var trainer = new CtmTrainer(sm, tm, ema.AsTrajectoryModel(),
+            new CtmLoss(sm, tm, teacherNet.AsDenoiser(), options, lastLayerWeight: student.OutputLayerWeight), options);
         var step = trainer.TrainStep(g => (x0.clone(), a.clone()));
-        Assert.True(double.IsFinite(step.Ctm) && double.IsFinite(step.Dsm), step.ToString());
+        Assert.True(step.Ctm is double c && double.IsFinite(c) && step.Dsm is double d && double.IsFinite(d), step.ToString());
     }
 }

@@ -40,7 +40,7 @@ public class CtmLossTests
             using var g = new Generator(2);
             using var x0 = m.SampleData(512, g);
             double total = 0;
-            for (int i = 0; i < 8; i++) { using var r = loss.GeneratorLoss(x0, null, g, false); total += r.Breakdown.Ctm; }
+            for (int i = 0; i < 8; i++) { using var r = loss.GeneratorLoss(x0, null, g, false); total += r.Breakdown.Ctm!.Value; }
             return total / 8;
         }
         double coarse = Loss(40), fine = Loss(160);
@@ -61,7 +61,7 @@ public class CtmLossTests
         using var r = loss.GeneratorLoss(x0, null, g, false);
         double se = Math.Sqrt(2.0 / 2 / 20_000);
         _out.WriteLine($"DSM {r.Breakdown.Dsm:F5} (minimum 1, SE {se:F5})");
-        Assert.InRange(r.Breakdown.Dsm, 1 - 4 * se, 1 + 4 * se);
+        Assert.InRange(r.Breakdown.Dsm!.Value, 1 - 4 * se, 1 + 4 * se);
     }
 
     [Fact]
@@ -110,10 +110,10 @@ public class CtmLossTests
         using var x0 = randn(new long[] { 64, 2 }, generator: g);
         using var r = loss.GeneratorLoss(x0, null, g, withGan: true);
         var b = r.Breakdown;
-        Assert.InRange(b.LambdaDsm, 0, 1e4);
-        Assert.InRange(b.LambdaGan, 0.01, 10);
-        Assert.False(double.IsNaN(b.GanGenerator));
-        Assert.Equal(b.Ctm + b.LambdaDsm * b.Dsm + b.LambdaGan * b.GanGenerator, r.Total.item<float>(), 3);
+        Assert.InRange(b.LambdaDsm!.Value, 0, 1e4);
+        Assert.InRange(b.LambdaGan!.Value, 0.01, 10);
+        Assert.True(b.GanGenerator is double gan && double.IsFinite(gan));
+        Assert.Equal(b.Ctm!.Value + b.LambdaDsm.Value * b.Dsm!.Value + b.LambdaGan.Value * b.GanGenerator!.Value, r.Total.item<float>(), 3);
     }
 
     [Fact]

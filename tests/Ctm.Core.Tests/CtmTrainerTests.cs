@@ -33,15 +33,16 @@ public class CtmTrainerTests : IDisposable
         public readonly MlpDiscriminator Disc = new(2, 16, 2);
         public readonly CtmTrainer Trainer;
 
-        public Rig(ulong seed = 7, IDistance? distance = null, long ganStart = 2)
+        public Rig(ulong seed = 7, IDistance? distance = null, long ganStart = 2, Func<ICtmLoss, ICtmLoss>? wrapLoss = null)
         {
             // Identical initial weights across rigs: seed the global RNG only here, around construction.
             torch.manual_seed(123);
             foreach (var m in new nn.Module[] { Student, Target, EvalEma, Teacher, Disc })
                 foreach (var p in m.parameters()) using (no_grad()) p.copy_(torch.randn(p.shape) * 0.3);
-            Trainer = new CtmTrainer(new CtmTrajectoryModel(Student), new CtmTrajectoryModel(Target), new CtmTrajectoryModel(EvalEma),
-                new EdmDenoiser(Teacher), new CtmTrainingOptions { Seed = seed, GanEnabled = true, GanStartStep = ganStart, GridPoints = 10, MaxTeacherSteps = 4 },
-                Student.OutputLayer.weight, Disc, distance);
+            var options = new CtmTrainingOptions { Seed = seed, GanEnabled = true, GanStartStep = ganStart, GridPoints = 10, MaxTeacherSteps = 4 };
+            var (student, target) = (new CtmTrajectoryModel(Student), new CtmTrajectoryModel(Target));
+            var loss = new CtmLoss(student, target, new EdmDenoiser(Teacher), options, distance, Student.OutputLayer.weight, Disc);
+            Trainer = new CtmTrainer(student, target, new CtmTrajectoryModel(EvalEma), wrapLoss?.Invoke(loss) ?? loss, options);
         }
 
         public void Dispose()
@@ -53,7 +54,7 @@ public class CtmTrainerTests : IDisposable
 
     private Func<Generator, (Tensor, Tensor?)> Batch => g => (_data.SampleData(32, g), null);
 
-    private static double Value(CtmLossBreakdown b) => double.IsNaN(b.Ctm) ? b.GanDiscriminator : b.Ctm + 1000 * b.Dsm;
+    private static double Value(CtmLossBreakdown b) => b.Ctm is double ctm ? ctm + 1000 * b.Dsm!.Value : b.GanDiscriminator!.Value;
 
     [Fact]
     public void Resume_ContinuesExactlyLikeAnUninterruptedRun()
@@ -199,7 +200,7 @@ public class CtmTrainerTests : IDisposable
         for (int i = 0; i < 150; i++)
         {
             var b = r.Trainer.TrainStep(Batch);
-            if (i < 20) first += b.Ctm / 20; else if (i >= 130) last += b.Ctm / 20;
+            if (i < 20) first += b.Ctm!.Value / 20; else if (i >= 130) last += b.Ctm!.Value / 20;
         }
         Assert.True(last < first, $"CTM loss did not fall: {first} → {last}");
     }

@@ -78,10 +78,19 @@ public class SamplerBehaviourTests
     {
         using var m = new GaussianModel(new[] { 0.0 }, 0.5, dtype: ScalarType.Float64);
         var counter = new CountingDenoiser(m);
-        var sampler = new DiffusionSampler(counter, new long[] { 1 });
+        var sampler = new DiffusionSampler(counter, new long[] { 1 });   // construction probes the shape once
+        int probe = counter.Calls;
         using var g = new Generator(4);
-        using var x = sampler.Sample(10, 18, generator: g);
-        Assert.Equal(35, counter.Calls);
+        var reports = new List<SamplingProgress>();
+        using var x = sampler.Sample(10, 18, generator: g, progress: new SyncProgress<SamplingProgress>(reports.Add));
+        Assert.Equal(35, counter.Calls - probe);
+        Assert.Equal(18, reports.Count);          // steps = solver steps
+        Assert.Equal(35, reports[^1].Evaluations);
+
+        // One step is a single Euler step from σ_max to 0: NFE 1.
+        int before = counter.Calls;
+        using var one = sampler.Sample(10, 1, generator: g);
+        Assert.Equal(1, counter.Calls - before);
     }
 
     [Fact]

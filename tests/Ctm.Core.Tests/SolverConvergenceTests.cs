@@ -65,6 +65,7 @@ internal sealed class CountingDenoiser : IDenoiser
     public double SigmaMin => _inner.SigmaMin;
     public double SigmaMax => _inner.SigmaMax;
     public double SigmaData => _inner.SigmaData;
+    public double Rho => _inner.Rho;
     public Device Device => _inner.Device;
     public ScalarType DType => _inner.DType;
     public int NumClasses => _inner.NumClasses;

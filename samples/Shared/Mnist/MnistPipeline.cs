@@ -168,7 +168,7 @@ public sealed class MnistPipeline : IDisposable
         using (var trainer = new EdmTeacherTrainer(raw.AsDenoiser(), ema.AsDenoiser(),
                    new EdmTrainingOptions { LearningRate = _c.TeacherLearningRate, EmaRate = _c.TeacherEma, Seed = _c.Seed + 21 }))
         {
-            trainer.Train(Batch, _c.TeacherSteps, new SyncProgress<(long Step, double Loss)>(p =>
+            trainer.Train(Batch, _c.TeacherSteps, progress: new SyncProgress<EdmTrainingProgress>(p =>
             {
                 if (p.Step % Math.Max(1, _c.TeacherSteps / 10) == 0) _log($"  teacher step {p.Step}/{_c.TeacherSteps}: loss {p.Loss:F4} ({sw.Elapsed.TotalSeconds:F0} s)");
             }));
@@ -197,8 +197,9 @@ public sealed class MnistPipeline : IDisposable
         };
         var sw = Stopwatch.StartNew();
         long lastLogged = 0, lastScored = 0;
-        using (var trainer = new CtmTrainer(student.AsTrajectoryModel(), target.AsTrajectoryModel(), evalEma.AsTrajectoryModel(),
-                   teacher.AsDenoiser(), options, student.OutputLayerWeight, disc))
+        var (studentModel, targetModel) = (student.AsTrajectoryModel(), target.AsTrajectoryModel());
+        var loss = new CtmLoss(studentModel, targetModel, teacher.AsDenoiser(), options, lastLayerWeight: student.OutputLayerWeight, discriminator: disc);
+        using (var trainer = new CtmTrainer(studentModel, targetModel, evalEma.AsTrajectoryModel(), loss, options))
         {
             trainer.Train(Batch, _c.CtmSteps, progress: new SyncProgress<CtmTrainingProgress>(p =>
             {
@@ -207,7 +208,7 @@ public sealed class MnistPipeline : IDisposable
                 if (!p.DiscriminatorStep && p.Step / tenth != lastLogged)
                 {
                     lastLogged = p.Step / tenth;
-                    _log($"  CTM step {p.Step}/{_c.CtmSteps}: CTM {p.Loss.Ctm:F4} DSM {p.Loss.Dsm:F4} GAN {(double.IsNaN(p.Loss.GanGenerator) ? "off" : p.Loss.GanGenerator.ToString("F4"))} ({sw.Elapsed.TotalSeconds:F0} s)");
+                    _log($"  CTM step {p.Step}/{_c.CtmSteps}: CTM {p.Loss.Ctm:F4} DSM {p.Loss.Dsm:F4} GAN {(p.Loss.GanGenerator is double gan ? gan.ToString("F4") : "off")} ({sw.Elapsed.TotalSeconds:F0} s)");
                 }
                 if (_c.EvalEvery > 0 && !p.DiscriminatorStep && p.Step / _c.EvalEvery != lastScored)
                 {

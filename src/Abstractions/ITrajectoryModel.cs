@@ -12,7 +12,7 @@ namespace Ctm.Core;
 /// <see cref="IDenoiser.Denoise(Tensor, Tensor, Tensor?)"/>(x, σ) = <see cref="Predict(Tensor, Tensor, Tensor, Tensor?)"/>(x, σ, σ). Times t and s are scalar tensors or
 /// shape [B]; σ_min ≤ s ≤ t ≤ σ_max. Inputs are borrowed; results are new tensors owned by the caller.
 /// Scalar-time overloads (<c>Jump(x, 80.0, 0.002)</c>) are members, so the exact match wins over TorchSharp's implicit
-/// double → Tensor conversion (see <see cref="ScalarTimes"/>).
+/// double → Tensor conversion (see docs/architecture.md).
 /// </remarks>
 public interface ITrajectoryModel : IDenoiser
 {

@@ -12,7 +12,7 @@ namespace Ctm.Core;
 /// tensor overload and leave two scalar tensors outside every dispose scope on each call. These helpers make the
 /// scalars inside their own scope and move exactly the one result out.
 /// </remarks>
-public static class ScalarTimes
+internal static class ScalarTimes
 {
     /// <summary>G(x, t, s) with one t and one s for the whole batch.</summary>
     /// <param name="model">The trajectory model.</param>

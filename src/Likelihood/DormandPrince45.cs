@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace Ctm.Core.Likelihood;
 
-/// <summary>Tolerances and limits of <see cref="DormandPrince45"/>.</summary>
+/// <summary>Tolerances and limits of the adaptive Dormand–Prince (RK45) integrator used by <see cref="ProbabilityFlowLikelihood"/>.</summary>
 public sealed record OdeTolerances
 {
     /// <summary>Relative tolerance (scipy <c>rtol</c>).</summary>
@@ -39,7 +39,7 @@ public readonly record struct OdeStats(int Evaluations, int AcceptedSteps, int R
 /// </summary>
 /// <remarks>Stateless. The state tensor is borrowed; the result is a new tensor. <c>f</c> must return a new tensor
 /// shaped like its input; it is called inside dispose scopes, so it may create temporaries freely.</remarks>
-public static class DormandPrince45
+internal static class DormandPrince45
 {
     private static readonly double[] C = { 0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1, 1 };
     private static readonly double[][] A =

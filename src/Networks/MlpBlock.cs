@@ -8,7 +8,7 @@ namespace Ctm.Core.Networks;
 /// Residual block of the vector networks: h + lin2(SiLU(lin1(SiLU(h)) + affine(emb_t) [+ affine_s(emb_s)])).
 /// The s-branch (<c>affine_s</c>) exists only in trajectory networks, mirroring SongUNet's <c>affine_s</c>.
 /// </summary>
-public sealed class MlpBlock : nn.Module<Tensor, Tensor, Tensor?, Tensor>
+internal sealed class MlpBlock : nn.Module<Tensor, Tensor, Tensor?, Tensor>
 {
     private readonly Linear lin1;
     private readonly Linear affine;

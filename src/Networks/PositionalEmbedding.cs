@@ -9,7 +9,7 @@ namespace Ctm.Core.Networks;
 /// (1/max_positions)^(i/(half − endpoint)), output [cos(x·f), sin(x·f)] of width <c>numChannels</c>.
 /// </summary>
 /// <remarks>Parameter-free. Input [B]; output [B, numChannels]. `scale` multiplies x first.</remarks>
-public sealed class PositionalEmbedding : nn.Module<Tensor, Tensor>
+internal sealed class PositionalEmbedding : nn.Module<Tensor, Tensor>
 {
     private readonly int _numChannels;
     private readonly double _maxPositions;

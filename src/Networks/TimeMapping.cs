@@ -8,7 +8,7 @@ namespace Ctm.Core.Networks;
 /// Maps c_noise to an embedding: SiLU(map_layer1(SiLU(map_layer0(PosEmb(c_noise))))) — the t- and s-mapping branches
 /// of SongUNet, in miniature.
 /// </summary>
-public sealed class TimeMapping : nn.Module<Tensor, Tensor>
+internal sealed class TimeMapping : nn.Module<Tensor, Tensor>
 {
     private readonly PositionalEmbedding map_noise;
     private readonly Linear map_layer0;

@@ -12,7 +12,7 @@ namespace Ctm.Core.Training;
 /// Per iteration one k ∈ {1..K} (P(k) ∝ k, or uniform); per sample t-index n ~ U{0..N−1−k}, u-index n + k,
 /// s-index m ~ U{n+k..N−1}. So s ≤ u &lt; t, all on the grid; m = N−1 is s = σ_min. All randomness comes from the generator.
 /// </remarks>
-public static class CtmTimeSampler
+internal static class CtmTimeSampler
 {
     /// <summary>Probabilities of k = 1..K.</summary>
     /// <param name="maxSteps">K.</param>

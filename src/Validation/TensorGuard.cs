@@ -10,7 +10,7 @@ namespace Ctm.Core;
 /// Input checks that turn bad tensors into <see cref="ArgumentException"/>s naming the argument and the fix, before
 /// they reach libtorch (where they would surface as native errors or silent NaNs).
 /// </summary>
-public static class TensorGuard
+internal static class TensorGuard
 {
     /// <summary>x must be a floating tensor with a batch dimension, finite, and on <paramref name="device"/>.</summary>
     /// <param name="x">The batch to check.</param>

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Ctm.Core;
 
 /// <summary>Turns scalar or per-sample times into tensors that broadcast against a batch x of shape [B, …].</summary>
-public static class TimeBroadcast
+internal static class TimeBroadcast
 {
     /// <summary>
     /// Times as a vector [B] in x's dtype and device (a scalar is repeated B times). Input is borrowed.

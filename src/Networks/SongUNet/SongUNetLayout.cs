@@ -4,7 +4,7 @@ using System.Linq;
 namespace Ctm.Core.Networks;
 
 /// <summary>What a <see cref="SongUNet"/> encoder or decoder entry is.</summary>
-public enum SongUNetLayerKind
+internal enum SongUNetLayerKind
 {
     /// <summary>The first 3×3 convolution (<c>enc.{r}x{r}_conv</c>).</summary>
     InputConv,
@@ -24,7 +24,7 @@ public enum SongUNetLayerKind
 /// <param name="Up">2× up-sampling (decoder <c>_up</c> blocks).</param>
 /// <param name="Down">2× down-sampling (encoder <c>_down</c> blocks).</param>
 /// <param name="Attention">Self-attention after the residual path.</param>
-public sealed record SongUNetLayer(string Name, SongUNetLayerKind Kind, int InChannels, int OutChannels,
+internal sealed record SongUNetLayer(string Name, SongUNetLayerKind Kind, int InChannels, int OutChannels,
     bool Up = false, bool Down = false, bool Attention = false)
 {
     /// <summary>Channel counts this entry normalises with GroupNorm (for configuration checks).</summary>
@@ -41,7 +41,7 @@ public sealed record SongUNetLayer(string Name, SongUNetLayerKind Kind, int InCh
 /// <c>SongUNet.__init__</c> (standard encoder and decoder). <see cref="SongUNet"/> builds its modules from it and
 /// <see cref="SongUNetConfig.Validate"/> checks it, so both always agree.
 /// </summary>
-public static class SongUNetLayout
+internal static class SongUNetLayout
 {
     /// <summary>Encoder entries (<c>enc.*</c>) then decoder entries (<c>dec.*</c>).</summary>
     /// <param name="c">The configuration (not validated here).</param>

@@ -7,7 +7,7 @@ using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Ctm.Core.Data;
+namespace Ctm.Samples.Data;
 
 /// <summary>Images [N, 1, H, W] (float32) and class ids [N] (int64); owns both tensors.</summary>
 public sealed class LabelledImages : IDisposable

@@ -5,7 +5,7 @@ using System.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Ctm.Core.Imaging;
+namespace Ctm.Samples.Imaging;
 
 /// <summary>
 /// Writes a batch of images as one PNG grid (8-bit grey for 1 channel, RGB for 3), with no imaging dependency.

@@ -6,6 +6,7 @@ namespace Ctm.Samples;
 public sealed class SyncProgress<T> : IProgress<T>
 {
     private readonly Action<T> _a;
+    /// <summary>Wraps the callback.</summary>
     public SyncProgress(Action<T> a) => _a = a;
     public void Report(T value) => _a(value);
 }

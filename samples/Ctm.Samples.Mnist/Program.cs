@@ -47,19 +47,15 @@ using var ctm = pipeline.TrainCtm(teacher, out double ctmSeconds);
 Log($"CTM trained in {ctmSeconds:F0} s");
 rows.AddRange(pipeline.EvaluateCtm(ctm, outDir));
 
-double heun = rows.First(r => r.Nfe == 35).Fd;
-var table = new System.Text.StringBuilder();
-table.AppendLine($"| sampler | NFE | FD | FD / teacher Heun 35 | class accuracy | time (s) | grid |");
-table.AppendLine("|---|---|---|---|---|---|---|");
-foreach (var r in rows)
-    table.AppendLine($"| {r.Sampler} | {r.Nfe} | {r.Fd:F3} | {r.Fd / heun:F2} | {(double.IsNaN(r.ClassAccuracy) ? "-" : r.ClassAccuracy.ToString("P1"))} | {r.Seconds:F1} | {Path.GetFileName(r.Grid)} |");
-table.AppendLine($"| data (train vs held-out digits) | - | {pipeline.DataFd:F3} | {pipeline.DataFd / heun:F2} | - | - | data.png |");
+string table = MnistReporting.Table(rows, pipeline);
+var targets = MnistReporting.Targets(rows);
 Console.WriteLine();
-Console.WriteLine(table.ToString());
+Console.WriteLine(table);
+foreach (var (pass, text) in targets) Console.WriteLine($"{(pass ? "PASS" : "FAIL")} {text}");
 Console.WriteLine($"classifier held-out accuracy {pipeline.ClassifierAccuracy:P2}; teacher {teacherSeconds:F0} s, CTM {ctmSeconds:F0} s, total {total.Elapsed.TotalMinutes:F1} min");
 File.WriteAllText(Path.Combine(outDir, "results.md"),
-    $"# MNIST CTM ({(quick ? "quick" : "full")})\n\n{config}\n\n{table}\nclassifier held-out accuracy {pipeline.ClassifierAccuracy:P2}; " +
-    $"teacher {teacherSeconds:F0} s, CTM {ctmSeconds:F0} s, total {total.Elapsed.TotalMinutes:F1} min\n");
+    $"# MNIST CTM ({(quick ? "quick" : "full")})\n\n{config}\n\n{table}\n" + string.Concat(targets.Select(t => $"- {(t.Pass ? "PASS" : "FAIL")} {t.Text}\n")) +
+    $"\nclassifier held-out accuracy {pipeline.ClassifierAccuracy:P2}; teacher {teacherSeconds:F0} s, CTM {ctmSeconds:F0} s, total {total.Elapsed.TotalMinutes:F1} min\n");
 bool finite = rows.All(r => double.IsFinite(r.Fd));
 Console.WriteLine(finite ? "FD: all finite" : "FD: NOT FINITE");
 return finite ? 0 : 1;

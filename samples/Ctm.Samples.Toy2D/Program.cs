@@ -7,6 +7,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using Ctm.Core;
 using Ctm.Core.Training;
 using Ctm.Samples;
 using TorchSharp;
@@ -33,6 +34,15 @@ var cfg = defaults with
     TargetEmaRate = cli.Number("--target-ema", defaults.TargetEmaRate),
     EvalEmaRate = cli.Number("--eval-ema", defaults.EvalEmaRate),
     Seed = cli.UInt64("--seed", defaults.Seed),
+    Hidden = cli.Int("--hidden", defaults.Hidden),
+    Blocks = cli.Int("--blocks", defaults.Blocks),
+    EmbeddingScale = cli.Number("--emb-scale", defaults.EmbeddingScale),
+    TeacherLearningRate = cli.Number("--teacher-lr", defaults.TeacherLearningRate),
+    GridPoints = cli.Int("--grid", defaults.GridPoints),
+    MaxTeacherSteps = cli.Int("--max-teacher-steps", defaults.MaxTeacherSteps),
+    DiscriminatorHidden = cli.Int("--disc-hidden", defaults.DiscriminatorHidden),
+    DiscriminatorLearningRate = cli.Number("--disc-lr", defaults.DiscriminatorLearningRate),
+    HuberC = cli.Number("--huber", defaults.HuberC),
 };
 string outDir = Arg("--out", "artifacts/toy2d");
 var sets = Arg("--dataset", "both") switch
@@ -45,23 +55,30 @@ var sets = Arg("--dataset", "both") switch
 Console.WriteLine($"Ctm.Core 2-D demo: teacher {cfg.TeacherSteps} steps, CTM {cfg.CtmSteps} steps, batch {cfg.Batch}, " +
     $"GAN {(cfg.Gan ? "on" : "off")}, DSM weight {cfg.DsmWeight}, {cfg.TeacherMode}, {torch.get_num_threads()} threads");
 var total = Stopwatch.StartNew();
+var allTargets = new List<(bool Pass, string Text)>();
 foreach (var data in sets)
 {
     Console.WriteLine();
     Console.WriteLine($"== {data.Name} ==");
     // The teacher is trained in every mode: it is also a row of the table (the self-teacher ablation distils without it).
-    string teacherCache = Flag("--reuse-teacher") ? System.IO.Path.Combine(outDir, $"teacher-{(data is RingData ? "ring" : "checkerboard")}-{cfg.TeacherSteps}.bin") : "";
+    string teacherCache = Flag("--reuse-teacher") ? System.IO.Path.Combine(outDir, $"teacher-{(data is RingData ? "ring" : "checkerboard")}-{cfg.TeacherKey}.bin") : "";
     using var teacher = Toy2DPipeline.TrainTeacher(data, cfg, new SyncProgress<(long Step, long Total, double Loss)>(p => Bar("teacher", p.Step, p.Total, $"loss {p.Loss:F3}")), teacherCache);
+    CtmLossBreakdown lastG = default;
     using var ctm = Toy2DPipeline.TrainCtm(data, teacher, cfg, new SyncProgress<CtmTrainingProgress>(p =>
-        Bar("CTM    ", p.Step, p.TotalSteps, p.DiscriminatorStep ? $"D {p.Loss.GanDiscriminator:F3}"
-            : $"CTM {p.Loss.Ctm:E2} DSM {p.Loss.Dsm:F3} λ_DSM {p.Loss.LambdaDsm:F2} G {(double.IsNaN(p.Loss.GanGenerator) ? "off" : p.Loss.GanGenerator.ToString("F2"))} λ_GAN {p.Loss.LambdaGan:F2}")));
+    {
+        if (!p.DiscriminatorStep) lastG = p.Loss;
+        var l = lastG;
+        Bar("CTM    ", p.Step, p.TotalSteps, $"CTM {l.Ctm:E2} DSM {l.Dsm:F3} λ_DSM {l.LambdaDsm:F2} G {(double.IsNaN(l.GanGenerator) ? "off" : l.GanGenerator.ToString("F2"))} " +
+            $"λ_GAN {l.LambdaGan:F2}{(p.DiscriminatorStep ? $" D {p.Loss.GanDiscriminator:F3}" : "")}");
+    }));
     Console.WriteLine($"  trained: teacher {teacher.Seconds:F0}s, CTM {ctm.Seconds:F0}s");
-    var (rows, floor, samples) = Toy2DPipeline.Evaluate(data, teacher, ctm, cfg);
-    Toy2DPipeline.PrintTable($"  results ({cfg.EvalSamples} samples each)", rows, floor);
+    var (rows, samples) = Toy2DEvaluation.Run(data, teacher, ctm, cfg);
+    Toy2DEvaluation.Print($"  results ({cfg.EvalSamples} samples each, against a reference set of as many fresh data samples)", rows);
+    var targets = Toy2DEvaluation.Targets(data.Name, rows);
+    allTargets.AddRange(targets);
+    foreach (var (pass, text) in targets) Console.WriteLine($"  {(pass ? "PASS" : "FAIL")} {text}");
 
     var panels = samples.Select(kv => new ScatterPlot.Panel(kv.Key, SampleUtil.Floats(kv.Value))).ToList();
-    using (var g = new Generator(cfg.Seed + 5))
-    using (var d = data.Sample(cfg.EvalSamples, g)) panels.Insert(0, new ScatterPlot.Panel("data", SampleUtil.Floats(d)));
     panels.Add(SampleUtil.TrajectoryPanel(ctm.Model, "CTM paths x_s/sqrt(1+s^2)"));
     string file = System.IO.Path.Combine(outDir, (data is RingData ? "ring" : "checkerboard") + ".png");
     ScatterPlot.Write(file, panels, columns: 4, extent: 1.6);
@@ -70,7 +87,9 @@ foreach (var data in sets)
     data.Dispose();
 }
 Console.WriteLine();
+Console.WriteLine($"targets: {allTargets.Count(t => t.Pass)} of {allTargets.Count} PASS");
 Console.WriteLine($"total {total.Elapsed.TotalSeconds:F0}s");
+
 
 static void Bar(string what, long step, long total, string info)
 {

@@ -84,18 +84,19 @@ public static class Toy2DEvaluation
     }
 
     /// <summary>Prints the table: one line per sampler with every measure.</summary>
-    public static void Print(string title, IReadOnlyList<ToyRow> rows)
+    public static void Print(string title, IReadOnlyList<ToyRow> rows, System.IO.TextWriter? output = null)
     {
-        Console.WriteLine(title);
-        Console.WriteLine($"  {"sampler",-20} {"NFE",4} {"SW2",7} {"prec",6} {"recall",6} {"dens",6} {"cover",6} {"off-sup",7} {"log p",7} {"modes",6} {"time",7}");
+        var o = output ?? Console.Out;
+        o.WriteLine(title);
+        o.WriteLine($"  {"sampler",-20} {"NFE",4} {"SW2",7} {"prec",6} {"recall",6} {"dens",6} {"cover",6} {"off-sup",7} {"log p",7} {"modes",6} {"time",7}");
         foreach (var r in rows)
         {
             var m = r.Manifold;
             string modes = r.Modes > 0 ? $"{r.ModesHeld}/{r.Modes}" : "-";
-            Console.WriteLine($"  {r.Sampler,-20} {(r.Nfe > 0 ? r.Nfe.ToString() : "-"),4} {r.Swd,7:F4} {m.Precision,6:F3} {m.Recall,6:F3} {m.Density,6:F3} " +
+            o.WriteLine($"  {r.Sampler,-20} {(r.Nfe > 0 ? r.Nfe.ToString() : "-"),4} {r.Swd,7:F4} {m.Precision,6:F3} {m.Recall,6:F3} {m.Density,6:F3} " +
                 $"{m.Coverage,6:F3} {r.Support.OffSupportFraction,7:F4} {r.Support.MeanLogP,7:F3} {modes,6} {r.Seconds * 1000,5:F0}ms");
         }
-        Console.WriteLine($"  (SW2: sliced Wasserstein-2, 256 directions; prec/recall/dens/cover: k-NN with k = {ManifoldMetrics.DefaultK}; " +
+        o.WriteLine($"  (SW2: sliced Wasserstein-2, 256 directions; prec/recall/dens/cover: k-NN with k = {ManifoldMetrics.DefaultK}; " +
             $"off-sup: share below the data's 1 % log p quantile; log p: mean true log-density; modes: modes holding ≥ 5 %)");
     }
 

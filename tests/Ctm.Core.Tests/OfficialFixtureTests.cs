@@ -81,18 +81,8 @@ public sealed class OfficialFixtureTests
         }
     }
 
-    private double AssertRelClose(string what, Tensor expected, Tensor actual)
-    {
-        Assert.Equal(expected.shape, actual.shape);
-        using var scope = NewDisposeScope();
-        double scale = expected.abs().max().item<float>();
-        double maxErr = (expected - actual).abs().max().item<float>();
-        double rel = maxErr / scale;
-        _out.WriteLine($"{what}: max |Δ| = {maxErr:E3}, max |ref| = {scale:F4}, relative {rel:E3}");
-        Assert.True(rel <= RelTol, $"{what}: relative error {rel:E3} > {RelTol:E0} (max |Δ| {maxErr:E3})");
-        Assert.True(expected.allclose(actual, RelTol, RelTol * scale), $"{what}: not allclose(rtol {RelTol}, atol {RelTol * scale:E2})");
-        return rel;
-    }
+    private double AssertRelClose(string what, Tensor expected, Tensor actual) =>
+        TensorAssert.RelativeClose(what, expected, actual, RelTol, _out.WriteLine);
 
     [Theory]
     [InlineData("uncond")]

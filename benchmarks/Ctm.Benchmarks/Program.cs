@@ -5,6 +5,7 @@
 //   ./build.sh bench toy2d [--quick]  2-D targets: teacher vs CTM tables for both data sets, plus ablations
 //   ./build.sh bench likelihood [--quick]  PF-ODE likelihood vs closed forms; NLL of a trained 2-D CTM vs the entropy
 //   ./build.sh bench mnist [--quick]  MNIST: classifier (FD features), teacher, CTM with GAN; FD table and targets
+//   ./build.sh bench adm [--threads N] [--batches 1,4]  ImageNet-64 ADM network: parameter counts, NFE-1 CPU time per image
 using System;
 using System.Linq;
 using BenchmarkDotNet.Running;
@@ -25,11 +26,14 @@ switch (verb)
     case "mnist":
         MnistReport.Run(args.Skip(1).ToArray());
         break;
+    case "adm":
+        AdmReport.Run(args.Skip(1).ToArray());
+        break;
     case "perf":
         BenchmarkSwitcher.FromAssembly(typeof(SamplingBenchmarks).Assembly).Run(args.Skip(1).ToArray());
         break;
     default:
-        Console.Error.WriteLine($"unknown verb '{verb}': use 'quality' (default), 'toy2d', 'likelihood', 'mnist' or 'perf'.");
+        Console.Error.WriteLine($"unknown verb '{verb}': use 'quality' (default), 'toy2d', 'likelihood', 'mnist', 'adm' or 'perf'.");
         Environment.Exit(2);
         break;
 }

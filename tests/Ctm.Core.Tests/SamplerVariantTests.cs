@@ -210,4 +210,25 @@ public sealed class SamplerVariantTests
         Assert.Equal("schedule", e.ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => new AncestralEulerSampler(m, new long[] { 1 }, eta: 2));
     }
+
+    [Fact]
+    public void RepeatedRuns_LeaveNoLiveTensors()
+    {
+        using var m = new GaussianModel(new[] { 0.5, -0.25 }, 0.5, dtype: ScalarType.Float64);
+        using var x = ones(4, 2, dtype: ScalarType.Float64);
+        using var gen = new Generator(2);
+        var jumps = new JumpScheduleSampler(m, new long[] { 2 }, (-3, 3));
+        var ancestral = new AncestralEulerSampler(m, new long[] { 2 });
+        void Once()
+        {
+            jumps.Sample(8, JumpSchedule.RenoisedTwoJumps(0.5, 2.0), generator: gen).Dispose();
+            ancestral.Sample(8, 20, generator: gen).Dispose();
+            DpmSolverPlusPlus2M.Instance.Solve(m, x, KarrasSchedule.EdmGrid(30)).Dispose();
+            DpmSolver2.Instance.Solve(m, x, KarrasSchedule.EdmGrid(30)).Dispose();
+        }
+        Once();
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 5; i++) Once();
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
 }

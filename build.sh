@@ -155,7 +155,7 @@ case "$cmd" in
   test)  run_tests "$@" ;;
   demo)  setup; dotnet run --project samples/Ctm.Samples.Toy2D "${MSBUILD_ARGS[@]}" -- "$@" ;;
   demo-analytic) setup; dotnet run --project samples/Ctm.Samples.Gaussian2D "${MSBUILD_ARGS[@]}" -- "$@" ;;
-  bench) setup; if [[ "${1:-}" == mnist ]]; then fetch_mnist; fi; dotnet run --project benchmarks/Ctm.Benchmarks "${MSBUILD_ARGS[@]}" -- "$@" ;;
+  bench) setup; if [[ "${1:-}" == mnist* ]]; then fetch_mnist; fi; dotnet run --project benchmarks/Ctm.Benchmarks "${MSBUILD_ARGS[@]}" -- "$@" ;;
   mnist-data) fetch_mnist ;;
   mnist) setup; fetch_mnist; dotnet run --project samples/Ctm.Samples.Mnist "${MSBUILD_ARGS[@]}" -- "$@" ;;
   edit)  setup; fetch_mnist; dotnet run --project samples/Ctm.Samples.Editing "${MSBUILD_ARGS[@]}" -- "$@" ;;

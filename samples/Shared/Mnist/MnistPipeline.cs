@@ -258,7 +258,7 @@ public sealed class MnistPipeline : IDisposable
 
     // EvalSamples samples (labels 0..9 cycled, so grid column j shows digit j), FD against the held-out digits,
     // class accuracy, and a 10×10 grid if a path is given.
-    private MnistRow Score(string name, int nfe, Func<int, Tensor?, Generator, Tensor> sample, string? gridPath)
+    public MnistRow Score(string name, int nfe, Func<int, Tensor?, Generator, Tensor> sample, string? gridPath)
     {
         int n = _c.EvalSamples;
         using var noGrad = no_grad();

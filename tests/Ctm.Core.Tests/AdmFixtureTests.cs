@@ -25,26 +25,11 @@ public sealed class AdmFixtureTests
 
     public AdmFixtureTests(ITestOutputHelper output) => _out = output;
 
-    internal sealed class Fixture : IDisposable
+    internal sealed class Fixture : OfficialFixtureData
     {
-        public Fixture()
+        public Fixture() : base(Path.Combine(AppContext.BaseDirectory, "Fixtures", "official-ctm-adm-tiny"))
         {
-            Dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "official-ctm-adm-tiny");
-            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "io.json")));
-            var root = doc.RootElement;
-            var shape = root.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            Tensor Read(string key, long[] s) =>
-                tensor(root.GetProperty(key).EnumerateArray().Select(e => e.GetDouble()).ToArray()).reshape(s).to_type(ScalarType.Float32);
-            X = Read("x_t", shape);
-            T = Read("t", new[] { shape[0] });
-            S = Read("s", new[] { shape[0] });
-            F = Read("student_F", shape);
-            G = Read("student_g", shape);
-            Jump = Read("student_G", shape);
-            D = Read("teacher_D", shape);
-            Labels = tensor(root.GetProperty("labels").EnumerateArray().Select(e => e.GetInt64()).ToArray());
-            var c = root.GetProperty("config");
-            int[] Ints(string key) => c.GetProperty(key).EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            var c = Root.GetProperty("config");
             Assert.Equal("legacy", c.GetProperty("attention_type").GetString());
             Assert.False(c.GetProperty("use_new_attention_order").GetBoolean());
             Config = new AdmUNetConfig
@@ -54,38 +39,20 @@ public sealed class AdmFixtureTests
                 OutChannels = c.GetProperty("out_channels").GetInt32(),
                 ModelChannels = c.GetProperty("model_channels").GetInt32(),
                 NumResBlocks = c.GetProperty("num_res_blocks").GetInt32(),
-                AttentionDownsampleRates = Ints("attention_resolutions"),
+                AttentionDownsampleRates = Ints(c, "attention_resolutions"),
                 Dropout = c.GetProperty("dropout").GetDouble(),
-                ChannelMult = Ints("channel_mult"),
+                ChannelMult = Ints(c, "channel_mult"),
                 NumClasses = c.GetProperty("num_classes").GetInt32(),
                 NumHeads = c.GetProperty("num_heads").GetInt32(),
                 NumHeadChannels = c.GetProperty("num_head_channels").GetInt32(),
                 UseScaleShiftNorm = c.GetProperty("use_scale_shift_norm").GetBoolean(),
                 ResblockUpdown = c.GetProperty("resblock_updown").GetBoolean(),
             };
-            StudentKeys = root.GetProperty("student_keys").EnumerateArray().Select(e => e.GetString()!).ToArray();
-            TeacherKeys = root.GetProperty("teacher_keys").EnumerateArray().Select(e => e.GetString()!).ToArray();
         }
 
-        public string Dir { get; }
-        public Tensor X { get; }
-        public Tensor T { get; }
-        public Tensor S { get; }
-        public Tensor F { get; }
-        public Tensor G { get; }
-        public Tensor Jump { get; }
-        public Tensor D { get; }
-        public Tensor Labels { get; }
         public AdmUNetConfig Config { get; }
-        public string[] StudentKeys { get; }
-        public string[] TeacherKeys { get; }
         public string StudentPath => Path.Combine(Dir, "adm_ctm_tiny.pth");
         public string TeacherPath => Path.Combine(Dir, "adm_teacher_tiny.pth");
-
-        public void Dispose()
-        {
-            foreach (var t in new[] { X, T, S, F, G, Jump, D, Labels }) t.Dispose();
-        }
     }
 
     private double AssertRelClose(string what, Tensor expected, Tensor actual) =>
@@ -97,8 +64,7 @@ public sealed class AdmFixtureTests
     public void StudentMatchesOfficialFGAndJump()
     {
         using var fx = new Fixture();
-        using var net = new AdmUNet(fx.Config).LoadWeights(fx.StudentPath);
-        net.eval();
+        using var net = AdmUNet.FromCheckpoint(fx.Config, fx.StudentPath);   // eval mode
         Assert.Equal(Sorted(fx.StudentKeys), Sorted(net.state_dict().Keys));
         var model = net.AsTrajectoryModel();
         using var noGrad = no_grad();

@@ -145,21 +145,7 @@ public sealed class AdmUNet : nn.Module
     /// <param name="path">.pt/.pth or .safetensors file.</param>
     /// <param name="device">Where to put the weights (null = CPU).</param>
     public static AdmUNet FromCheckpoint(AdmUNetConfig config, string path, Device? device = null)
-    {
-        var net = new AdmUNet(config);
-        try
-        {
-            net.LoadWeights(path);
-            if (device is not null) net.to(device);
-            net.eval();
-            return net;
-        }
-        catch
-        {
-            net.Dispose();
-            throw;
-        }
-    }
+        => Ctm.Core.Checkpoints.StateDict.LoadForInference(new AdmUNet(config), path, device);
 
     /// <summary>
     /// The CTM student: EDM/CTM preconditioning around this network with its 250·ln σ time input (needs the s-branch).

@@ -2,8 +2,9 @@
 // Heun NFE 35, scored by a Fréchet distance in the feature space of a small MNIST classifier.
 //   dotnet run -c Release --project samples/Ctm.Samples.Mnist -- [--quick] [--out DIR] [--data DIR] [--threads N]
 //       [--teacher-steps N] [--ctm-steps N] [--max-teacher-steps K] [--gan-start FRACTION] [--uncond] [--no-gan] [--batch N]
-//       [--ctm-lr LR] [--ema RATE] [--eval-every N] [--cache DIR]
-// --eval-every scores CTM NFE 1 and 2 during distillation; --cache keeps the trained classifier and teacher for reuse.
+//       [--ctm-lr LR] [--ema RATE] [--eval-every N] [--cache DIR] [--save-ctm FILE]
+// --eval-every scores CTM NFE 1 and 2 during distillation; --cache keeps the trained classifier and teacher for reuse;
+// --save-ctm writes the trained CTM (FILE and FILE.json) for samples/Ctm.Samples.Editing.
 using System;
 using System.Diagnostics;
 using System.IO;
@@ -45,6 +46,11 @@ Log($"teacher trained in {teacherSeconds:F0} s");
 var rows = new System.Collections.Generic.List<MnistRow> { pipeline.EvaluateTeacher(teacher, outDir) };
 using var ctm = pipeline.TrainCtm(teacher, out double ctmSeconds);
 Log($"CTM trained in {ctmSeconds:F0} s");
+if (cli.Value("--save-ctm", "") is { Length: > 0 } ctmPath)
+{
+    CtmFile.Save(ctm, ctmPath);
+    Log($"CTM saved to {ctmPath} (+ .json)");
+}
 rows.AddRange(pipeline.EvaluateCtm(ctm, outDir));
 
 string table = MnistReporting.Table(rows, pipeline);

@@ -134,21 +134,7 @@ public sealed class SongUNet : nn.Module
     /// <param name="path">.pth or .safetensors file.</param>
     /// <param name="device">Where to put the weights (null = CPU).</param>
     public static SongUNet FromCheckpoint(SongUNetConfig config, string path, Device? device = null)
-    {
-        var net = new SongUNet(config);
-        try
-        {
-            net.LoadWeights(path);
-            if (device is not null) net.to(device);
-            net.eval();
-            return net;
-        }
-        catch
-        {
-            net.Dispose();
-            throw;
-        }
-    }
+        => Ctm.Core.Checkpoints.StateDict.LoadForInference(new SongUNet(config), path, device);
 
     /// <summary>
     /// The CTM student: EDM/CTM preconditioning around this network (needs the s-branch). The network stays owned by

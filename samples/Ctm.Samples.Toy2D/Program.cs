@@ -4,7 +4,7 @@
 //        [--teacher-steps N] [--ctm-steps N] [--no-gan] [--no-dsm] [--self-teacher] [--seed S] [--out DIR]
 //        [--batch B] [--ctm-lr LR] [--gan-start FRACTION] [--target-ema MU] [--eval-ema MU] [--reuse-teacher] [--sequential]
 //        [--hidden H] [--blocks B] [--emb-scale S] [--teacher-lr LR] [--grid N] [--max-teacher-steps K] [--disc-hidden H]
-//        [--disc-lr LR] [--huber C]
+//        [--disc-lr LR] [--huber C] [--sigma-max S]
 // The data sets train side by side, one core each (--sequential: one after the other on all cores).
 using System;
 using System.Collections.Generic;
@@ -45,6 +45,7 @@ var cfg = defaults with
     DiscriminatorHidden = cli.Int("--disc-hidden", defaults.DiscriminatorHidden),
     DiscriminatorLearningRate = cli.Number("--disc-lr", defaults.DiscriminatorLearningRate),
     HuberC = cli.Number("--huber", defaults.HuberC),
+    SigmaMax = cli.Number("--sigma-max", defaults.SigmaMax),
 };
 string outDir = Arg("--out", "artifacts/toy2d");
 var sets = Arg("--dataset", "both") switch

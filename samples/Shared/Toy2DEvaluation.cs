@@ -53,7 +53,7 @@ public static class Toy2DEvaluation
         if (teacher is not null)
         {
             var td = teacher.Denoiser;
-            Add("teacher Euler", 1, g => new DiffusionSampler(td, shape, EulerSolver.Instance).Sample(n, KarrasSchedule.SamplingGrid(1), generator: g));
+            Add("teacher Euler", 1, g => new DiffusionSampler(td, shape, EulerSolver.Instance).Sample(n, KarrasSchedule.SamplingGrid(1, td.SigmaMin, td.SigmaMax), generator: g));
             Add("teacher Heun", 35, g => new DiffusionSampler(td, shape).Sample(n, 18, generator: g));
         }
         var model = ctm.Model;

@@ -39,6 +39,14 @@ public sealed record ToyConfig
     public ulong Seed { get; init; }
     /// <summary>Multiplier of c_noise before the networks' sinusoidal time embeddings (<see cref="MlpOptions.EmbeddingScale"/>).</summary>
     public double EmbeddingScale { get; init; } = 25.0;
+    /// <summary>
+    /// σ_max of the schedule (<see cref="CtmOptions.SigmaMax"/>). EDM's 80 is about the diameter of image data in
+    /// [−1, 1]^3072; the rule behind it (σ_max ≈ the largest distance between data points, Song and Ermon 2020) gives
+    /// far less for 2-D data scaled to σ_data = 0.5.
+    /// </summary>
+    public double SigmaMax { get; init; } = 80.0;
+    /// <summary>The schedule constants of the teacher, the CTM and their samplers.</summary>
+    public CtmOptions Schedule => new() { SigmaMax = SigmaMax };
     /// <summary>N, the CTM training grid's points.</summary>
     public int GridPoints { get; init; } = 18;
     /// <summary>K, the most teacher Heun steps between t and u.</summary>
@@ -51,7 +59,7 @@ public sealed record ToyConfig
     public double DiscriminatorLearningRate { get; init; } = 2e-3;
 
     /// <summary>The settings that decide the teacher, for a cache file name.</summary>
-    public string TeacherKey => $"t{TeacherSteps}-h{Hidden}-b{Blocks}-e{EmbeddingScale}-lr{TeacherLearningRate}-bs{Batch}-s{Seed}";
+    public string TeacherKey => $"t{TeacherSteps}-smax{SigmaMax}-h{Hidden}-b{Blocks}-e{EmbeddingScale}-lr{TeacherLearningRate}-bs{Batch}-s{Seed}";
 }
 
 /// <summary>A trained teacher (EMA network) with its denoiser.</summary>
@@ -59,7 +67,8 @@ public sealed class TrainedTeacher : IDisposable
 {
     public required DenoiserMlp Network { get; init; }
     public required DenoiserMlp Raw { get; init; }
-    public EdmDenoiser Denoiser => new(Network);
+    public required CtmOptions Schedule { get; init; }
+    public EdmDenoiser Denoiser => new(Network, Schedule);
     public double Seconds { get; init; }
     public void Dispose() { Network.Dispose(); Raw.Dispose(); }
 }
@@ -71,7 +80,8 @@ public sealed class TrainedCtm : IDisposable
     public required TrajectoryMlp Target { get; init; }
     public required TrajectoryMlp EvalEma { get; init; }
     public MlpDiscriminator? Discriminator { get; init; }
-    public CtmTrajectoryModel Model => new(EvalEma);
+    public required CtmOptions Schedule { get; init; }
+    public CtmTrajectoryModel Model => new(EvalEma, Schedule);
     public double Seconds { get; init; }
     public CtmLossBreakdown LastLoss { get; init; }
     public void Dispose() { Student.Dispose(); Target.Dispose(); EvalEma.Dispose(); Discriminator?.Dispose(); }
@@ -94,10 +104,10 @@ public static class Toy2DPipeline
         {
             ema.load(cachePath);
             ema.eval();
-            return new TrainedTeacher { Network = ema, Raw = raw, Seconds = 0 };
+            return new TrainedTeacher { Network = ema, Raw = raw, Schedule = c.Schedule, Seconds = 0 };
         }
         var sw = Stopwatch.StartNew();
-        using (var trainer = new EdmTeacherTrainer(new EdmDenoiser(raw), new EdmDenoiser(ema),
+        using (var trainer = new EdmTeacherTrainer(new EdmDenoiser(raw, c.Schedule), new EdmDenoiser(ema, c.Schedule),
                    new EdmTrainingOptions { LearningRate = c.TeacherLearningRate, Seed = c.Seed }))
         {
             trainer.Train(g => (data.Sample(c.Batch, g), null), c.TeacherSteps,
@@ -105,7 +115,7 @@ public static class Toy2DPipeline
         }
         ema.eval();
         if (cachePath.Length > 0) { System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(cachePath))!); ema.save(cachePath); }
-        return new TrainedTeacher { Network = ema, Raw = raw, Seconds = sw.Elapsed.TotalSeconds };
+        return new TrainedTeacher { Network = ema, Raw = raw, Schedule = c.Schedule, Seconds = sw.Elapsed.TotalSeconds };
     }
 
     public static TrainedCtm TrainCtm(IToyData data, TrainedTeacher? teacher, ToyConfig c, IProgress<CtmTrainingProgress>? progress = null)
@@ -135,7 +145,7 @@ public static class Toy2DPipeline
         };
         var sw = Stopwatch.StartNew();
         CtmLossBreakdown last = default;
-        using (var trainer = new CtmTrainer(new CtmTrajectoryModel(student), new CtmTrajectoryModel(target), new CtmTrajectoryModel(evalEma),
+        using (var trainer = new CtmTrainer(new CtmTrajectoryModel(student, c.Schedule), new CtmTrajectoryModel(target, c.Schedule), new CtmTrajectoryModel(evalEma, c.Schedule),
                    c.TeacherMode == TeacherMode.Teacher ? teacher!.Denoiser : null, options, student.OutputLayer.weight, disc,
                    distance: c.HuberC > 0 ? Distances.PseudoHuber(c.HuberC) : null))
         {
@@ -143,7 +153,7 @@ public static class Toy2DPipeline
                 progress: new SyncProgress<CtmTrainingProgress>(p => { if (!p.DiscriminatorStep) last = p.Loss; progress?.Report(p); }));
         }
         evalEma.eval();
-        return new TrainedCtm { Student = student, Target = target, EvalEma = evalEma, Discriminator = disc, Seconds = sw.Elapsed.TotalSeconds, LastLoss = last };
+        return new TrainedCtm { Student = student, Target = target, EvalEma = evalEma, Discriminator = disc, Schedule = c.Schedule, Seconds = sw.Elapsed.TotalSeconds, LastLoss = last };
     }
 }
 

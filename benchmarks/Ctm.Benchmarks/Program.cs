@@ -5,6 +5,9 @@
 //   ./build.sh bench toy2d [--quick]  2-D targets: teacher vs CTM tables for both data sets, plus ablations
 //   ./build.sh bench likelihood [--quick] [--threads N]  PF-ODE likelihood vs closed forms; NLL of a trained 2-D CTM
 //   ./build.sh bench mnist [--quick] [--data DIR]  MNIST: classifier (FD features), teacher, CTM with GAN; FD table and targets
+//   ./build.sh bench mnist-gamma [--quick] [--data DIR] [--cache DIR]  the γ × NFE study on the cached (or freshly trained) MNIST models
+//   ./build.sh bench adm [--threads N] [--batches 1,4] [--repeats 3]  ImageNet-64 ADM network: parameter counts, NFE-1 CPU time per image
+//   ./build.sh bench mnist-samplers --ctm FILE [--cache [DIR]] [--quick] [--data DIR]  NFE vs FD of the sampler variants on a saved MNIST CTM
 // --help on the root or any verb lists its options; an unknown option is an error (perf passes its arguments to
 // BenchmarkDotNet, which checks them).
 using System;
@@ -37,9 +40,41 @@ mnist.SetAction(r =>
     MnistReport.Run(r.GetValue(quick) ? a.Append("--quick").ToArray() : a);
     return 0;
 });
+var cacheDir = new Option<string?>("--cache") { Description = "Model cache of the MNIST sample [default: .cache/mnist/models, models-quick with --quick]." };
+var mnistGamma = new Command("mnist-gamma", "The γ × NFE study (FD, precision, recall) on the MNIST sample's cached models; table and plot.") { quick, data, cacheDir };
+mnistGamma.SetAction(r =>
+{
+    string cache = r.GetValue(cacheDir) ?? Path.Combine(".cache", "mnist", r.GetValue(quick) ? "models-quick" : "models");
+    MnistGammaStudy.Run(r.GetValue(quick), r.GetValue(data)!, cache);
+    return 0;
+});
+var ctmFile = new Option<string>("--ctm") { Description = "A CTM saved by ./build.sh mnist --cache --save-ctm FILE.", Required = true };
+var samplerCache = new Option<string?>("--cache")
+{
+    Description = "Reuse the MNIST sample's cached classifier and teacher from DIR [DIR default: .cache/mnist/models].",
+    Arity = ArgumentArity.ZeroOrOne,
+};
+var mnistSamplers = new Command("mnist-samplers", "NFE vs FD of Heun, DPM-Solver-2, DPM-Solver++(2M), ancestral Euler and CTM jumps on a saved MNIST CTM.")
+{
+    ctmFile, samplerCache, quick, data,
+};
+mnistSamplers.SetAction(r =>
+{
+    string? cache = r.GetResult(samplerCache) is null ? null : r.GetValue(samplerCache) ?? Path.Combine(".cache", "mnist", "models");
+    MnistSamplerReport.Run(r.GetValue(ctmFile)!, cache, r.GetValue(quick), r.GetValue(data)!);
+    return 0;
+});
+var batches = SampleConsole.Option("--batches", "Batch sizes to time, comma-separated.", "1,4");
+batches.Validators.Add(v =>
+{
+    if (AdmReport.ParseBatches(v.GetValueOrDefault<string>()) is null) v.AddError("--batches must list positive batch sizes separated by commas, e.g. 1,4.");
+});
+var repeats = SampleConsole.Option("--repeats", "Timed runs per batch size (after one warm-up).", 3);
+var adm = new Command("adm", "ImageNet-64 ADM network: parameter counts of the student and teacher, NFE-1 CPU time per image.") { threads, batches, repeats };
+adm.SetAction(r => { AdmReport.Run(r.GetValue(threads), AdmReport.ParseBatches(r.GetValue(batches))!, r.GetValue(repeats)); return 0; });
 var perf = new Command("perf", "BenchmarkDotNet throughput of sampling; further arguments go to BenchmarkDotNet.") { TreatUnmatchedTokensAsErrors = false };
 perf.SetAction(r => { BenchmarkSwitcher.FromAssembly(typeof(SamplingBenchmarks).Assembly).Run(r.UnmatchedTokens.ToArray()); return 0; });
 
-var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, likelihood, mnist, perf };
+var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, likelihood, mnist, mnistGamma, mnistSamplers, adm, perf };
 root.SetAction(_ => { QualityReport.Run(Array.Empty<string>()); return 0; });
 return SampleConsole.Run(root, args);

@@ -39,10 +39,10 @@ public static class Toy2DReport
             foreach (var (name, cfg) in variants)
             {
                 using var ctm = Toy2DPipeline.TrainCtm(data, teacher, cfg);
-                var (rows, floor, samples) = Toy2DPipeline.Evaluate(data, teacher, ctm, cfg);
+                var (rows, samples) = Toy2DEvaluation.Run(data, teacher, ctm, cfg);
                 foreach (var x in samples.Values) x.Dispose();
-                Toy2DPipeline.PrintTable($"{name} — CTM trained in {ctm.Seconds:F0}s", rows, floor);
-                if (name.StartsWith("full")) checks.AddRange(Targets(data, rows));
+                Toy2DEvaluation.Print($"{name} — CTM trained in {ctm.Seconds:F0}s", rows);
+                if (name.StartsWith("full")) checks.AddRange(Toy2DEvaluation.Targets(data.Name, rows).Select(t => $"{(t.Pass ? "PASS" : "FAIL")} {t.Text}"));
             }
             data.Dispose();
         }
@@ -50,19 +50,5 @@ public static class Toy2DReport
         Console.WriteLine("Targets (full objective):");
         foreach (var c in checks) Console.WriteLine("  " + c);
         Console.WriteLine($"total {total.Elapsed.TotalMinutes:F1} min");
-    }
-
-    private static IEnumerable<string> Targets(IToyData data, List<ToyRow> rows)
-    {
-        var heun = rows.Single(r => r.Sampler == "teacher Heun" && r.Nfe == 35);
-        var euler = rows.Single(r => r.Sampler == "teacher Euler" && r.Nfe == 1);
-        var nfe1 = rows.Single(r => r.Sampler == "CTM γ=0" && r.Nfe == 1);
-        var nfe2 = rows.Single(r => r.Sampler == "CTM γ=0" && r.Nfe == 2);
-        string P(bool ok) => ok ? "PASS" : "FAIL";
-        yield return $"{P(nfe1.Swd <= 1.25 * heun.Swd)} {data.Name}: CTM NFE 1 SW {nfe1.Swd:F4} ≤ 1.25 × teacher Heun 35 {heun.Swd:F4} (ratio {nfe1.Swd / heun.Swd:F2})";
-        yield return $"{P(nfe2.Swd <= 1.0 * heun.Swd)} {data.Name}: CTM NFE 2 SW {nfe2.Swd:F4} ≤ 1.0 × teacher Heun 35 {heun.Swd:F4} (ratio {nfe2.Swd / heun.Swd:F2})";
-        yield return $"{P(euler.Swd >= 3 * nfe1.Swd)} {data.Name}: teacher Euler NFE 1 SW {euler.Swd:F4} ≥ 3 × CTM NFE 1 (ratio {euler.Swd / nfe1.Swd:F2})";
-        if (data.Modes > 0)
-            yield return $"{P(nfe1.ModesHeld == data.Modes)} {data.Name}: {nfe1.ModesHeld}/{data.Modes} modes hold ≥ 5% of CTM NFE 1 samples";
     }
 }

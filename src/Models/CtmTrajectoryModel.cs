@@ -12,7 +12,8 @@ namespace Ctm.Core.Models;
 /// </summary>
 /// <remarks>
 /// <para>g(x_t,t,s) = c_skip(t)·x_t + c_out(t)·F(c_in(t)·x_t, c_noise(t), c_noise(s)[, labels]);
-/// G(x_t,t,s) = (s/t)·x_t + (1 − s/t)·g, with c_noise(σ) = ln(σ)/4 passed as vectors of shape [B].</para>
+/// G(x_t,t,s) = (s/t)·x_t + (1 − s/t)·g, with c_noise(σ) = ln(σ)/4 passed as vectors of shape [B] (library networks
+/// may use their own time input, e.g. <see cref="Networks.AdmUNet"/>'s 250·ln σ).</para>
 /// <para>The network is borrowed: this wrapper never disposes it, moves it, or changes its train/eval mode. Class
 /// labels reach the network as int64 ids of shape [B]; one-hot encoding, if any, is the network's business.</para>
 /// <para>Ownership: inputs are borrowed; each public method returns one new tensor. Gradients flow normally, so the
@@ -79,7 +80,8 @@ public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, 
     public Tensor Denoise(Tensor x, double sigma, Tensor? labels = null) => ScalarTimes.Denoise(this, x, sigma, labels);
 
     /// <summary>
-    /// The raw network output F(c_in(t)·x_t, c_noise(t), c_noise(s)), e.g. to compare with a reference implementation.
+    /// The raw network output F(c_in(t)·x_t, c_noise(t), c_noise(s)), e.g. to compare with a reference implementation
+    /// (c_noise is the network's time input: ln σ/4, or 250·ln σ for <see cref="Networks.AdmUNet"/>).
     /// </summary>
     /// <param name="x">x_t (borrowed).</param>
     /// <param name="t">Start time(s), scalar or [B].</param>
@@ -96,8 +98,8 @@ public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, 
     {
         using var scope = NewDisposeScope();
         var xIn = EdmPreconditioning.CIn(TimeBroadcast.ToBatch(t, x), SigmaData) * x;
-        return Net.Call(xIn, EdmPreconditioning.CNoise(TimeBroadcast.ToVector(t, x)),
-            EdmPreconditioning.CNoise(TimeBroadcast.ToVector(s, x)), labels).MoveToOuterDisposeScope();
+        return Net.Call(xIn, Net.TimeInput(TimeBroadcast.ToVector(t, x)),
+            Net.TimeInput(TimeBroadcast.ToVector(s, x)), labels).MoveToOuterDisposeScope();
     }
 
     /// <summary>G without input checks, for inner loops that already validated (training losses, samplers).</summary>

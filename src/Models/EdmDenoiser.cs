@@ -73,7 +73,7 @@ public sealed class EdmDenoiser : PreconditionedModel, IDenoiser, ITrainableMode
     {
         using var scope = NewDisposeScope();
         var sb = TimeBroadcast.ToBatch(sigma, x);
-        var cNoise = EdmPreconditioning.CNoise(TimeBroadcast.ToVector(sigma, x));
+        var cNoise = Net.TimeInput(TimeBroadcast.ToVector(sigma, x));
         var f = Net.Call(EdmPreconditioning.CIn(sb, SigmaData) * x, cNoise, cNoise, labels);
         return (EdmPreconditioning.CSkip(sb, SigmaData) * x + EdmPreconditioning.COut(sb, SigmaData) * f).MoveToOuterDisposeScope();
     }

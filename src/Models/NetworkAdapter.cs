@@ -6,18 +6,25 @@ using static TorchSharp.torch;
 namespace Ctm.Core.Models;
 
 /// <summary>
-/// What the preconditioning wrappers need from a user network: a call, and the device/dtype its weights live on.
-/// The network is borrowed: the adapter never disposes or moves it.
+/// What the preconditioning wrappers need from a user network: a call, the network's time-input convention, and the
+/// device/dtype its weights live on. The network is borrowed: the adapter never disposes or moves it.
 /// </summary>
+/// <remarks>The time input c_noise(σ) belongs to the network, not to the preconditioning: EDM/SongUNet networks take
+/// ln(σ)/4 (the default), OpenAI's ADM takes 250·ln σ. Samplers, losses and the likelihood never see it.</remarks>
 internal sealed class NetworkAdapter
 {
     private readonly Func<Tensor, Tensor, Tensor, Tensor?, Tensor> _call;
+    private readonly Func<Tensor, Tensor> _timeInput;
 
-    public NetworkAdapter(nn.Module module, Func<Tensor, Tensor, Tensor, Tensor?, Tensor> call)
+    public NetworkAdapter(nn.Module module, Func<Tensor, Tensor, Tensor, Tensor?, Tensor> call, Func<Tensor, Tensor>? timeInput = null)
     {
         Module = module ?? throw new ArgumentNullException("network");
         _call = call;
+        _timeInput = timeInput ?? Preconditioning.EdmPreconditioning.CNoise;
     }
+
+    /// <summary>c_noise(σ): the time input the network receives for σ (element-wise; a new tensor).</summary>
+    public Tensor TimeInput(Tensor sigma) => _timeInput(sigma);
 
     public nn.Module Module { get; }
 

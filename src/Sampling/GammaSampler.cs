@@ -135,35 +135,11 @@ public sealed partial class GammaSampler : IGammaSampler
     {
         TensorGuard.Labels(labels, xT.shape[0], Model.NumClasses, Model.Device);
         Log.Start(_logger, xT.shape[0], gamma, t.Length - 1);
-        double sigmaMin = Model.SigmaMin;
-        using var noGrad = no_grad();
-        var x = xT.alias();
-        int jumps = t.Length - 1;
-        for (int n = 0; n < jumps; n++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            bool last = n == jumps - 1;
-            // s_n: the jump target. γ = 0 → t_{n+1}; γ = 1 → σ_min; else √(1−γ²)(t_{n+1} − σ_min) + σ_min.
-            double s = gamma == 0.0 ? t[n + 1]
-                     : gamma == 1.0 ? sigmaMin
-                     : Math.Sqrt(1 - gamma * gamma) * (t[n + 1] - sigmaMin) + sigmaMin;
-            if (last && gamma > 0) s = t[n + 1]; // no noise after the last jump: land exactly on t_N
-            using (var scope = NewDisposeScope())
-            {
-                var next = Model.Jump(x, t[n], s, labels);                 // 1. x̃ = G(x, t_n, s_n)
-                if (!last && gamma > 0)
-                {
-                    double std = Math.Sqrt(Math.Max(t[n + 1] * t[n + 1] - s * s, 0.0));
-                    var z = Noise.Normal(x.shape, x.dtype, x.device, gen);
-                    next = next + std * z;                                  // 2. re-noise up to t_{n+1}
-                }
-                if (last && ClampOutput is { } c) next = next.clamp(c.Min, c.Max);
-                next.MoveToOuterDisposeScope();
-                x.Dispose();
-                x = next;
-            }
-            progress?.Report(new SamplingProgress(n + 1, jumps, t[n], s, n + 1));
-        }
+        // s_n = √(1−γ²)(t_{n+1} − σ_min) + σ_min (γ = 0 → t_{n+1}; γ = 1 → σ_min), no noise after the last jump.
+        var schedule = JumpSchedule.Gamma(Model, t, gamma);
+        int jumps = schedule.Jumps;
+        JumpLoop.AfterJump? clamp = ClampOutput is { } c ? (xHat, n, _) => n == jumps - 1 ? xHat.clamp(c.Min, c.Max) : xHat : null;
+        var x = JumpLoop.Run(Model, xT, schedule, labels, gen, clamp, progress, cancellationToken);
         Log.Done(_logger, jumps);
         return x;
     }

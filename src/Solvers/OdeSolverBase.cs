@@ -21,17 +21,10 @@ public abstract class OdeSolverBase : IOdeSolver
     public abstract Tensor Step(IDenoiser denoiser, Tensor x, Tensor tCur, Tensor tNext, Tensor? labels = null);
 
     /// <inheritdoc />
-    public Tensor Solve(IDenoiser denoiser, Tensor x, IReadOnlyList<double> timeGrid, Tensor? labels = null,
+    public virtual Tensor Solve(IDenoiser denoiser, Tensor x, IReadOnlyList<double> timeGrid, Tensor? labels = null,
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (denoiser is null) throw new ArgumentNullException(nameof(denoiser));
-        if (x is null) throw new ArgumentNullException(nameof(x));
-        if (timeGrid is null) throw new ArgumentNullException(nameof(timeGrid));
-        var grid = timeGrid.ToArray();
-        KarrasSchedule.Validate(grid, denoiser.SigmaMin, denoiser.SigmaMax, allowFinalZero: true, nameof(timeGrid));
-        TensorGuard.Batch(x, denoiser.Device, nameof(x));
-        TensorGuard.Labels(labels, x.shape[0], denoiser.NumClasses, denoiser.Device);
-
+        var grid = CheckSolveArguments(denoiser, x, timeGrid, labels);
         var cur = x.alias();
         int nfe = 0;
         for (int i = 0; i < grid.Length - 1; i++)
@@ -49,6 +42,23 @@ public abstract class OdeSolverBase : IOdeSolver
             progress?.Report(new SamplingProgress(i + 1, grid.Length - 1, grid[i], grid[i + 1], nfe));
         }
         return cur;
+    }
+
+    /// <summary>Checks the arguments of <see cref="Solve"/> (teaching errors) and returns the grid as an array.</summary>
+    /// <param name="denoiser">The denoiser.</param>
+    /// <param name="x">The starting state.</param>
+    /// <param name="timeGrid">The grid.</param>
+    /// <param name="labels">Class ids or null.</param>
+    protected static double[] CheckSolveArguments(IDenoiser denoiser, Tensor x, IReadOnlyList<double> timeGrid, Tensor? labels)
+    {
+        if (denoiser is null) throw new ArgumentNullException(nameof(denoiser));
+        if (x is null) throw new ArgumentNullException(nameof(x));
+        if (timeGrid is null) throw new ArgumentNullException(nameof(timeGrid));
+        var grid = timeGrid.ToArray();
+        KarrasSchedule.Validate(grid, denoiser.SigmaMin, denoiser.SigmaMax, allowFinalZero: true, nameof(timeGrid));
+        TensorGuard.Batch(x, denoiser.Device, nameof(x));
+        TensorGuard.Labels(labels, x.shape[0], denoiser.NumClasses, denoiser.Device);
+        return grid;
     }
 
     /// <summary>The ODE slope d = (x − D(x, t))/t.</summary>

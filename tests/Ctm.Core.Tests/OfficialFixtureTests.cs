@@ -23,26 +23,11 @@ public sealed class OfficialFixtureTests
 
     public OfficialFixtureTests(ITestOutputHelper output) => _out = output;
 
-    internal sealed class Fixture : IDisposable
+    internal sealed class Fixture : OfficialFixtureData
     {
-        public Fixture(string name)
+        public Fixture(string name) : base(Path.Combine(AppContext.BaseDirectory, "Fixtures", "official-ctm-tiny", name))
         {
-            Dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "official-ctm-tiny", name);
-            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "io.json")));
-            var root = doc.RootElement;
-            Shape = root.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            Tensor Read(string key, long[] shape) =>
-                tensor(root.GetProperty(key).EnumerateArray().Select(e => e.GetDouble()).ToArray()).reshape(shape).to_type(ScalarType.Float32);
-            X = Read("x_t", Shape);
-            T = Read("t", new[] { Shape[0] });
-            S = Read("s", new[] { Shape[0] });
-            F = Read("student_F", Shape);
-            G = Read("student_g", Shape);
-            Jump = Read("student_G", Shape);
-            D = Read("teacher_D", Shape);
-            Labels = root.TryGetProperty("labels", out var l) && l.ValueKind == JsonValueKind.Array
-                ? tensor(l.EnumerateArray().Select(e => e.GetInt64()).ToArray()) : null;
-            var sc = root.GetProperty("student_config");
+            var sc = Root.GetProperty("student_config");
             Config = new SongUNetConfig
             {
                 ImgResolution = sc.GetProperty("img_resolution").GetInt32(),
@@ -50,49 +35,20 @@ public sealed class OfficialFixtureTests
                 OutChannels = sc.GetProperty("img_channels").GetInt32(),
                 LabelDim = sc.GetProperty("label_dim").GetInt32(),
                 ModelChannels = sc.GetProperty("model_channels").GetInt32(),
-                ChannelMult = sc.GetProperty("channel_mult").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+                ChannelMult = Ints(sc, "channel_mult"),
                 NumBlocks = sc.GetProperty("num_blocks").GetInt32(),
-                AttnResolutions = sc.GetProperty("attn_resolutions").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+                AttnResolutions = Ints(sc, "attn_resolutions"),
                 Dropout = sc.GetProperty("dropout").GetDouble(),
             };
-            StudentKeys = root.GetProperty("student_keys").EnumerateArray().Select(e => e.GetString()!).ToArray();
-            TeacherKeys = root.GetProperty("teacher_keys").EnumerateArray().Select(e => e.GetString()!).ToArray();
         }
 
-        public string Dir { get; }
-        public long[] Shape { get; }
-        public Tensor X { get; }
-        public Tensor T { get; }
-        public Tensor S { get; }
-        public Tensor F { get; }
-        public Tensor G { get; }
-        public Tensor Jump { get; }
-        public Tensor D { get; }
-        public Tensor? Labels { get; }
         public SongUNetConfig Config { get; }
-        public string[] StudentKeys { get; }
-        public string[] TeacherKeys { get; }
         public string StudentPath => Path.Combine(Dir, "songunet_ctm_tiny.pth");
         public string TeacherPath => Path.Combine(Dir, "edm_teacher_tiny.pth");
-
-        public void Dispose()
-        {
-            foreach (var t in new[] { X, T, S, F, G, Jump, D, Labels }) t?.Dispose();
-        }
     }
 
-    private double AssertRelClose(string what, Tensor expected, Tensor actual)
-    {
-        Assert.Equal(expected.shape, actual.shape);
-        using var scope = NewDisposeScope();
-        double scale = expected.abs().max().item<float>();
-        double maxErr = (expected - actual).abs().max().item<float>();
-        double rel = maxErr / scale;
-        _out.WriteLine($"{what}: max |Δ| = {maxErr:E3}, max |ref| = {scale:F4}, relative {rel:E3}");
-        Assert.True(rel <= RelTol, $"{what}: relative error {rel:E3} > {RelTol:E0} (max |Δ| {maxErr:E3})");
-        Assert.True(expected.allclose(actual, RelTol, RelTol * scale), $"{what}: not allclose(rtol {RelTol}, atol {RelTol * scale:E2})");
-        return rel;
-    }
+    private double AssertRelClose(string what, Tensor expected, Tensor actual) =>
+        TensorAssert.RelativeClose(what, expected, actual, RelTol, _out.WriteLine);
 
     [Theory]
     [InlineData("uncond")]

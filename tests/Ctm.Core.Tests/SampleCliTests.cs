@@ -30,10 +30,12 @@ public sealed class SampleCliTests
     }
 
     [Theory]
-    [InlineData("Ctm.Samples.Toy2D", "--dataset|--quick|--teacher-steps|--ctm-steps|--no-gan|--no-dsm|--self-teacher|--seed|--out|--batch|--ctm-lr|--gan-start|--target-ema|--eval-ema|--threads|--reuse-teacher|[default: 3500, 300 with --quick]")]
-    [InlineData("Ctm.Samples.Mnist", "--quick|--out|--data|--threads|--teacher-steps|--ctm-steps|--max-teacher-steps|--gan-start|--uncond|--no-gan|--batch|--ctm-lr|--ema|--eval-every|--cache")]
+    [InlineData("Ctm.Samples.Toy2D", "--dataset|--quick|--teacher-steps|--ctm-steps|--no-gan|--no-dsm|--self-teacher|--seed|--out|--batch|--ctm-lr|--gan-start|--target-ema|--eval-ema|--threads|--reuse-teacher|[default: 3500, 300 with --quick]" +
+        "|--sequential|--hidden|--blocks|--emb-scale|--teacher-lr|--grid|--max-teacher-steps|--disc-hidden|--disc-lr|--huber|--sigma-max|[default: 25]")]
+    [InlineData("Ctm.Samples.Mnist", "--quick|--out|--data|--threads|--teacher-steps|--ctm-steps|--max-teacher-steps|--gan-start|--uncond|--no-gan|--batch|--ctm-lr|--ema|--eval-every|--cache|--save-ctm")]
+    [InlineData("Ctm.Samples.Editing", "--ctm|--quick|--uncond|--cache|--out|--data|--n|--nfe|--gamma|--stroke-t|--seed|--threads|[default: 8]")]
     [InlineData("Ctm.Samples.Gaussian2D", "--out|--n|--seed|[default: 4000]")]
-    [InlineData("Ctm.Benchmarks", "quality|toy2d|likelihood|mnist|perf")]
+    [InlineData("Ctm.Benchmarks", "quality|toy2d|likelihood|mnist|mnist-gamma|mnist-samplers|adm|perf")]
     public void Help_ListsEveryOption(string project, string expected)
     {
         var (exit, output) = Run(project, "--help");
@@ -45,6 +47,7 @@ public sealed class SampleCliTests
     [Theory]
     [InlineData("Ctm.Samples.Toy2D")]
     [InlineData("Ctm.Samples.Mnist")]
+    [InlineData("Ctm.Samples.Editing")]
     [InlineData("Ctm.Samples.Gaussian2D")]
     [InlineData("Ctm.Benchmarks")]
     public void AnUnknownFlag_IsAnError(string project)
@@ -58,6 +61,8 @@ public sealed class SampleCliTests
     [InlineData("Ctm.Samples.Toy2D", "--ctm-steps", "3.5")]
     [InlineData("Ctm.Samples.Toy2D", "--dataset", "moons")]
     [InlineData("Ctm.Samples.Mnist", "--ema", "fast")]
+    [InlineData("Ctm.Samples.Toy2D", "--sigma-max", "large")]
+    [InlineData("Ctm.Samples.Editing", "--n", "5000")]
     [InlineData("Ctm.Samples.Gaussian2D", "--seed", "-1")]
     public void ABadValue_IsAnErrorNamingTheOption(string project, string option, string value)
     {
@@ -74,5 +79,12 @@ public sealed class SampleCliTests
         Assert.Equal(0, exit);
         Assert.Contains("--data", output);
         Assert.NotEqual(0, Run("Ctm.Benchmarks", "toy2d", "--qiuck").Exit);
+        (exit, output) = Run("Ctm.Benchmarks", "mnist-samplers", "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("--ctm", output);
+        Assert.NotEqual(0, Run("Ctm.Benchmarks", "adm", "--batches", "1,x").Exit);
+        (exit, output) = Run("Ctm.Benchmarks", "mnist-samplers", "--quick");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("--ctm", output);
     }
 }

@@ -48,6 +48,8 @@ public sealed record MnistConfig
     internal string ClassifierKey => $"classifier-s{Size}-e{ClassifierEpochs}-n{TrainCount}-seed{Seed}.dat";
     internal string TeacherKey => $"teacher-s{Size}-c{ModelChannels}-m{string.Join("_", ChannelMult)}-b{NumBlocks}-a{string.Join("_", AttnResolutions)}" +
         $"-{(Conditional ? "cond" : "uncond")}-bs{Batch}-n{TrainCount}-it{TeacherSteps}-lr{TeacherLearningRate}-ema{TeacherEma}-seed{Seed}.dat";
+    internal string CtmKey => $"ctm-{TeacherKey[..^4]}-it{CtmSteps}-lr{CtmLearningRate}-N{GridPoints}-K{MaxTeacherSteps}" +
+        $"-gan{(Gan ? GanStartFraction.ToString(System.Globalization.CultureInfo.InvariantCulture) : "off")}-ema{EmaRate}.dat";
 
     // Records print arrays as "System.Int32[]"; the run log and results.md need the values.
     private bool PrintMembers(System.Text.StringBuilder b)
@@ -76,7 +78,8 @@ public sealed record MnistConfig
     };
 }
 
-public sealed record MnistRow(string Sampler, int Nfe, double Fd, double ClassAccuracy, double Seconds, string Grid);
+/// <summary>One sampler's scores: FD and k-NN precision/recall/density/coverage in the classifier's feature space.</summary>
+public sealed record MnistRow(string Sampler, int Nfe, double Fd, ManifoldScores Manifold, double ClassAccuracy, double Seconds, string Grid);
 
 /// <summary>Data split, classifier, teacher, CTM and evaluation for the MNIST sample and benchmark.</summary>
 public sealed class MnistPipeline : IDisposable
@@ -107,6 +110,8 @@ public sealed class MnistPipeline : IDisposable
     public Tensor? TestFeatures { get; private set; }
     public double ClassifierAccuracy { get; private set; }
     public double DataFd { get; private set; }
+    /// <summary>Precision/recall/density/coverage of training digits against the held-out digits: the floor.</summary>
+    public ManifoldScores DataManifold { get; private set; }
     /// <summary>FD of the teacher's Heun NFE 35 samples, once <see cref="EvaluateTeacher"/> ran.</summary>
     public double? TeacherFd { get; private set; }
 
@@ -135,7 +140,8 @@ public sealed class MnistPipeline : IDisposable
         int n = (int)Math.Min(_c.EvalSamples, Train.Count);
         using var trainFeatures = Classifier.Features(Train.Images.narrow(0, 0, n));
         DataFd = FrechetDistance.Compute(trainFeatures, TestFeatures);
-        _log($"  classifier: held-out accuracy {ClassifierAccuracy:P2}, data FD (train vs test digits) {DataFd:F3} ({sw.Elapsed.TotalSeconds:F0} s)");
+        DataManifold = ManifoldMetrics.Compute(TestFeatures, trainFeatures);
+        _log($"  classifier: held-out accuracy {ClassifierAccuracy:P2}, data FD (train vs test digits) {DataFd:F3}, {Describe(DataManifold)} ({sw.Elapsed.TotalSeconds:F0} s)");
     }
 
     private (Tensor, Tensor?) Batch(Generator g)
@@ -183,6 +189,16 @@ public sealed class MnistPipeline : IDisposable
     public SongUNet TrainCtm(SongUNet teacher, out double seconds)
     {
         var cfg = _c.Network(true);
+        string? cache = CachePath(_c.CtmKey);
+        if (cache is not null && File.Exists(cache))
+        {
+            var cached = new SongUNet(cfg, new Generator(_c.Seed + 30));
+            cached.load(cache);
+            cached.eval();
+            _log($"  CTM: loaded {cache}");
+            seconds = 0;
+            return cached;
+        }
         var student = new SongUNet(cfg, new Generator(_c.Seed + 30));
         using var target = new SongUNet(cfg, new Generator(_c.Seed + 30));
         var evalEma = new SongUNet(cfg, new Generator(_c.Seed + 30));
@@ -216,13 +232,15 @@ public sealed class MnistPipeline : IDisposable
                     var rows = EvaluateCtm(evalEma, outDir: null);
                     MnistRow nfe1 = rows[0], nfe2 = rows[1];
                     string Ratio(MnistRow r) => TeacherFd is double t ? $" ({r.Fd / t:F2}× teacher)" : "";
-                    _log($"  CTM step {p.Step}: evaluation EMA FD NFE 1 {nfe1.Fd:F3}{Ratio(nfe1)}, NFE 2 {nfe2.Fd:F3}{Ratio(nfe2)}");
+                    _log($"  CTM step {p.Step}: evaluation EMA FD NFE 1 {nfe1.Fd:F3}{Ratio(nfe1)} (precision {nfe1.Manifold.Precision:F3}, recall {nfe1.Manifold.Recall:F3}), " +
+                        $"NFE 2 {nfe2.Fd:F3}{Ratio(nfe2)} (precision {nfe2.Manifold.Precision:F3}, recall {nfe2.Manifold.Recall:F3})");
                 }
             }));
         }
         student.Dispose();
         evalEma.eval();
         seconds = sw.Elapsed.TotalSeconds;
+        if (cache is not null) SaveAtomically(evalEma, cache);
         return evalEma;
     }
 
@@ -257,9 +275,15 @@ public sealed class MnistPipeline : IDisposable
         };
     }
 
-    // EvalSamples samples (labels 0..9 cycled, so grid column j shows digit j), FD against the held-out digits,
-    // class accuracy, and a 10×10 grid if a path is given.
-    private MnistRow Score(string name, int nfe, Func<int, Tensor?, Generator, Tensor> sample, string? gridPath)
+    /// <summary>
+    /// Scores a sampler: EvalSamples samples (labels 0..9 cycled, so grid column j shows digit j), FD and k-NN scores against
+    /// the held-out digits in the classifier's feature space, class accuracy, and a 10×10 grid if a path is given.
+    /// </summary>
+    /// <param name="name">Sampler name for the row.</param>
+    /// <param name="nfe">Its network evaluations per sample.</param>
+    /// <param name="sample">(count, labels or null, generator) → samples in [−1, 1] (owned by the caller of Score).</param>
+    /// <param name="gridPath">PNG path or null.</param>
+    public MnistRow Score(string name, int nfe, Func<int, Tensor?, Generator, Tensor> sample, string? gridPath)
     {
         int n = _c.EvalSamples;
         using var noGrad = no_grad();
@@ -278,15 +302,20 @@ public sealed class MnistPipeline : IDisposable
         double secs = sw.Elapsed.TotalSeconds;
         using var features = Classifier.Features(x);
         double fd = FrechetDistance.Compute(features, TestFeatures!);
+        var manifold = ManifoldMetrics.Compute(TestFeatures!, features);
         double acc = labels is null ? double.NaN : Classifier.Accuracy(x, labels);
         if (gridPath is not null)
         {
             using var first = x.narrow(0, 0, Math.Min(100, n));
             PngGrid.Save(first, gridPath, columns: 10, scale: 2);
-            _log($"  {name,-22} NFE {nfe,2}: FD {fd,8:F3}, class accuracy {acc:P1}, {secs:F1} s → {gridPath}");
+            _log($"  {name,-22} NFE {nfe,2}: FD {fd,8:F3}, {Describe(manifold)}, class accuracy {acc:P1}, {secs:F1} s → {gridPath}");
         }
-        return new MnistRow(name, nfe, fd, acc, secs, gridPath ?? "");
+        return new MnistRow(name, nfe, fd, manifold, acc, secs, gridPath ?? "");
     }
+
+    /// <summary>"precision 0.91, recall 0.88, density 0.97, coverage 0.90".</summary>
+    public static string Describe(ManifoldScores m) =>
+        $"precision {m.Precision:F3}, recall {m.Recall:F3}, density {m.Density:F3}, coverage {m.Coverage:F3}";
 
     public void Dispose()
     {

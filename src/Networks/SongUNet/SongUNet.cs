@@ -65,7 +65,7 @@ public sealed class SongUNet : nn.Module
 
     /// <summary>
     /// Weight of the output convolution (<c>dec.{R}x{R}_aux_conv.weight</c>): the "last layer" W of CTM's adaptive
-    /// loss weights (pass it to <see cref="Ctm.Core.Training.CtmTrainer"/>).
+    /// loss weights (pass it to <see cref="Ctm.Core.Training.CtmLoss"/> as <c>lastLayerWeight</c>).
     /// </summary>
     public TorchSharp.Modules.Parameter OutputLayerWeight => ((EdmConv2d)_decoder[^1].Module).Weight!;
 
@@ -134,21 +134,7 @@ public sealed class SongUNet : nn.Module
     /// <param name="path">.pth or .safetensors file.</param>
     /// <param name="device">Where to put the weights (null = CPU).</param>
     public static SongUNet FromCheckpoint(SongUNetConfig config, string path, Device? device = null)
-    {
-        var net = new SongUNet(config);
-        try
-        {
-            net.LoadWeights(path);
-            if (device is not null) net.to(device);
-            net.eval();
-            return net;
-        }
-        catch
-        {
-            net.Dispose();
-            throw;
-        }
-    }
+        => Ctm.Core.Checkpoints.StateDict.LoadForInference(new SongUNet(config), path, device);
 
     /// <summary>
     /// The CTM student: EDM/CTM preconditioning around this network (needs the s-branch). The network stays owned by

@@ -1,0 +1,80 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Ctm.Core;
+using Ctm.Core.Training;
+using TorchSharp;
+
+namespace Ctm.Samples;
+
+/// <summary>What one data set's end-to-end run produced.</summary>
+public sealed record Toy2DResult(IToyData Data, List<ToyRow> Rows, List<(bool Pass, string Text)> Targets, string Plot,
+    double TeacherSeconds, double CtmSeconds, double WallSeconds, string Report);
+
+/// <summary>
+/// Teacher → CTM → evaluation → plot for each 2-D data set. Data sets run concurrently, one core each: the 2-D networks
+/// are too small for libtorch's intra-op threads to pay off (a batch-512 MLP step is dominated by per-operation
+/// overhead), so two single-threaded runs side by side finish in about the time of one.
+/// </summary>
+public static class Toy2DRun
+{
+    /// <summary>Runs every data set; the results come back in the order of <paramref name="sets"/>.</summary>
+    /// <param name="sets">The data sets (borrowed).</param>
+    /// <param name="cfg">Settings shared by all sets.</param>
+    /// <param name="outDir">Where the PNGs go.</param>
+    /// <param name="addTask">Creates a progress task of a name and a step count (e.g. <see cref="ProgressTasks.Add"/>);
+    /// called here for every set before any work starts, reported to from worker threads.</param>
+    /// <param name="concurrent">Run the sets side by side (torch intra-op threads = cores / sets).</param>
+    /// <param name="teacherCacheDir">If set, trained teachers are saved there and reused by runs with the same settings.</param>
+    /// <param name="threads">libtorch intra-op threads; null = cores / the number of sets run side by side.</param>
+    public static List<Toy2DResult> Run(IReadOnlyList<IToyData> sets, ToyConfig cfg, string outDir,
+        Func<string, long, IProgress<(long Step, string Status)>> addTask, bool concurrent = true, string? teacherCacheDir = null, int? threads = null)
+    {
+        int cores = Environment.ProcessorCount;
+        int workers = concurrent ? Math.Min(sets.Count, cores) : 1;
+        torch.set_num_threads(threads ?? Math.Max(1, cores / workers));
+        var bars = sets.Select(d => (Teacher: addTask($"{d.Key}: teacher", cfg.TeacherSteps), Ctm: addTask($"{d.Key}: CTM", cfg.CtmSteps))).ToArray();
+        var results = new Toy2DResult[sets.Count];
+        Parallel.For(0, sets.Count, new ParallelOptions { MaxDegreeOfParallelism = workers },
+            i => results[i] = RunOne(sets[i], cfg, outDir, bars[i].Teacher, bars[i].Ctm, teacherCacheDir));
+        return results.ToList();
+    }
+
+    private static Toy2DResult RunOne(IToyData data, ToyConfig cfg, string outDir, IProgress<(long Step, string Status)> teacherBar,
+        IProgress<(long Step, string Status)> ctmBar, string? teacherCacheDir)
+    {
+        var wall = Stopwatch.StartNew();
+        string key = data.Key;
+        string teacherCache = teacherCacheDir is null ? "" : Path.Combine(teacherCacheDir, $"teacher-{key}-{cfg.TeacherKey}.bin");
+        using var teacher = Toy2DPipeline.TrainTeacher(data, cfg, new SyncProgress<(long Step, long Total, double Loss)>(p =>
+            teacherBar.Report((p.Step, $"loss {p.Loss:F3}"))), teacherCache);
+        if (teacher.Seconds == 0) teacherBar.Report((cfg.TeacherSteps, "loaded from the cache"));
+        CtmLossBreakdown? lastG = null;
+        using var ctm = Toy2DPipeline.TrainCtm(data, teacher, cfg, new SyncProgress<CtmTrainingProgress>(p =>
+        {
+            if (!p.DiscriminatorStep) lastG = p.Loss;
+            if (lastG is not { } l) return;
+            ctmBar.Report((p.Step, $"CTM {l.Ctm:E2}  DSM {(l.Dsm is double dsm ? $"{dsm:F3} (λ {l.LambdaDsm:F2})" : "off")}  " +
+                $"GAN {(l.GanGenerator is double gan ? $"{gan:F2} (λ {l.LambdaGan:F2})" : "off")}"));
+        }));
+        ctmBar.Report((cfg.CtmSteps, $"trained (teacher {teacher.Seconds:F0} s, CTM {ctm.Seconds:F0} s); evaluating"));
+        var (rows, samples) = Toy2DEvaluation.Run(data, teacher, ctm, cfg);
+        var targets = Toy2DEvaluation.Targets(data.Name, rows);
+        var panels = samples.Select(kv => new ScatterPlot.Panel(kv.Key, SampleUtil.Floats(kv.Value))).ToList();
+        panels.Add(SampleUtil.TrajectoryPanel(ctm.Model, "CTM paths x_s/sqrt(1+s^2)"));
+        string plot = Path.Combine(outDir, key + ".png");
+        ScatterPlot.Write(plot, panels, columns: 4, extent: 1.6);
+        foreach (var x in samples.Values) x.Dispose();
+
+        var report = new StringWriter();
+        report.WriteLine($"== {data.Name} == (teacher {teacher.Seconds:F0} s, CTM {ctm.Seconds:F0} s, wall {wall.Elapsed.TotalSeconds:F0} s)");
+        Toy2DEvaluation.Print($"  {cfg.EvalSamples} samples per row, scored against {cfg.EvalSamples} fresh data samples", rows, report);
+        foreach (var (pass, text) in targets) report.WriteLine($"  {(pass ? "PASS" : "FAIL")} {text}");
+        report.WriteLine($"  wrote {Path.GetFullPath(plot)}");
+        ctmBar.Report((cfg.CtmSteps, "done"));
+        return new Toy2DResult(data, rows, targets, plot, teacher.Seconds, ctm.Seconds, wall.Elapsed.TotalSeconds, report.ToString());
+    }
+}

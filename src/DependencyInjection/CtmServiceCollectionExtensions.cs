@@ -36,8 +36,9 @@ public static class CtmServiceCollectionExtensions
     /// Binds <see cref="CtmOptions"/>, <see cref="SamplerOptions"/>, <see cref="CtmTrainingOptions"/> and
     /// <see cref="EdmTrainingOptions"/> from <paramref name="configuration"/> (see the remarks for the layout), validates
     /// them at start, and registers <see cref="IGammaSampler"/>/<see cref="GammaSampler"/>, <see cref="DiffusionSampler"/>,
-    /// <see cref="CtmTrainerFactory"/> and <see cref="EdmTeacherTrainerFactory"/>. The samplers need a model: register
-    /// one with <see cref="AddCtmModel"/> or as <see cref="ITrajectoryModel"/> yourself.
+    /// <see cref="JumpScheduleSampler"/>, <see cref="AncestralEulerSampler"/>, <see cref="CtmTrainerFactory"/> and
+    /// <see cref="EdmTeacherTrainerFactory"/>. The samplers need a model: register one with <see cref="AddCtmModel"/> or
+    /// as <see cref="ITrajectoryModel"/> yourself.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The Ctm section, e.g. <c>configuration.GetSection("Ctm")</c>.</param>
@@ -108,6 +109,8 @@ public static class CtmServiceCollectionExtensions
         services.TryAddSingleton<GammaSampler>();
         services.TryAddSingleton<IGammaSampler>(sp => sp.GetRequiredService<GammaSampler>());
         services.TryAddSingleton<DiffusionSampler>();
+        services.TryAddSingleton<JumpScheduleSampler>();
+        services.TryAddSingleton<AncestralEulerSampler>();
         services.TryAddSingleton<CtmTrainerFactory>();
         services.TryAddSingleton<EdmTeacherTrainerFactory>();
         return services;

@@ -6,8 +6,9 @@ namespace Ctm.Core;
 
 /// <summary>
 /// What a sampler binds besides its model: the shape of one sample and an optional final clamp. Used by the
-/// <c>IOptions</c> constructors of <see cref="Sampling.GammaSampler"/> and <see cref="Sampling.DiffusionSampler"/>
-/// (configuration section <c>Ctm:Sampling</c> with <c>AddCtm</c>).
+/// <c>IOptions</c> constructors of <see cref="Sampling.GammaSampler"/>, <see cref="Sampling.DiffusionSampler"/>,
+/// <see cref="Sampling.JumpScheduleSampler"/> and <see cref="Sampling.AncestralEulerSampler"/> (configuration section
+/// <c>Ctm:Sampling</c> with <c>AddCtm</c>).
 /// </summary>
 public sealed class SamplerOptions
 {
@@ -29,6 +30,14 @@ public sealed class SamplerOptions
     {
         var r = new SamplerOptionsValidator().Validate(null, this);
         if (r.Failed) throw new ArgumentException(r.FailureMessage, "options");
+    }
+
+    /// <summary>The validated options behind an <see cref="IOptions{TOptions}"/> (the samplers' DI constructors).</summary>
+    internal static SamplerOptions Checked(IOptions<SamplerOptions> options)
+    {
+        var o = (options ?? throw new ArgumentNullException(nameof(options))).Value;
+        o.Validate();
+        return o;
     }
 }
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Ctm.Core.Schedules;
+using Microsoft.Extensions.Options;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,6 +44,13 @@ public sealed class AncestralEulerSampler
         Eta = eta;
         SampleShapeProbe.Check(denoiser, _sampleShape, nameof(sampleShape));
     }
+
+    /// <summary>Creates a sampler from options (dependency injection: <see cref="SamplerOptions.SampleShape"/>).</summary>
+    /// <param name="denoiser">The denoiser (borrowed).</param>
+    /// <param name="options">Sample shape.</param>
+    /// <param name="eta">η ∈ [0, 1].</param>
+    public AncestralEulerSampler(IDenoiser denoiser, IOptions<SamplerOptions> options, double eta = 1.0)
+        : this(denoiser, SamplerOptions.Checked(options).SampleShape, eta) { }
 
     /// <summary>The denoiser sampled from.</summary>
     public IDenoiser Denoiser { get; }

@@ -55,7 +55,7 @@ public sealed partial class DiffusionSampler
     /// <param name="solver">The ODE solver; <see cref="HeunSolver"/> by default.</param>
     /// <param name="logger">Logger; defaults to <see cref="NullLogger.Instance"/>.</param>
     public DiffusionSampler(IDenoiser denoiser, IOptions<SamplerOptions> options, IOdeSolver? solver = null, ILogger<DiffusionSampler>? logger = null)
-        : this(denoiser, Checked(options), solver, logger) { }
+        : this(denoiser, SamplerOptions.Checked(options).SampleShape, solver, logger) { }
 
     /// <summary>The denoiser sampled from.</summary>
     public IDenoiser Denoiser { get; }
@@ -134,13 +134,6 @@ public sealed partial class DiffusionSampler
         Log.Start(_logger, xT.shape[0], timeGrid.Count - 1);
         using var noGrad = no_grad();
         return Solver.Solve(Denoiser, xT, timeGrid, labels, progress, cancellationToken);
-    }
-
-    private static long[] Checked(IOptions<SamplerOptions> options)
-    {
-        var o = (options ?? throw new ArgumentNullException(nameof(options))).Value;
-        o.Validate();
-        return o.SampleShape;
     }
 
     private static partial class Log

@@ -55,7 +55,7 @@ public sealed partial class GammaSampler : IGammaSampler
     /// <param name="options">Sample shape and optional clamp.</param>
     /// <param name="logger">Logger; defaults to <see cref="NullLogger.Instance"/>.</param>
     public GammaSampler(ITrajectoryModel model, IOptions<SamplerOptions> options, ILogger<GammaSampler>? logger = null)
-        : this(model, Checked(options).SampleShape, options.Value.Clamp, logger) { }
+        : this(model, SamplerOptions.Checked(options).SampleShape, options.Value.Clamp, logger) { }
 
     /// <inheritdoc />
     public ITrajectoryModel Model { get; }
@@ -142,13 +142,6 @@ public sealed partial class GammaSampler : IGammaSampler
         var x = JumpLoop.Run(Model, xT, schedule, labels, gen, clamp, progress, cancellationToken);
         Log.Done(_logger, jumps);
         return x;
-    }
-
-    private static SamplerOptions Checked(IOptions<SamplerOptions> options)
-    {
-        var o = (options ?? throw new ArgumentNullException(nameof(options))).Value;
-        o.Validate();
-        return o;
     }
 
     private static void CheckGamma(double gamma)

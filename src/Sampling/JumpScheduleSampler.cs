@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Ctm.Core.Schedules;
+using Microsoft.Extensions.Options;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -42,6 +43,12 @@ public sealed class JumpScheduleSampler
         ClampOutput = clampOutput;
         SampleShapeProbe.Check(model, _sampleShape, nameof(sampleShape));
     }
+
+    /// <summary>Creates a sampler from options (dependency injection: <see cref="SamplerOptions.SampleShape"/> and the clamp).</summary>
+    /// <param name="model">The trajectory model (borrowed).</param>
+    /// <param name="options">Sample shape and optional clamp.</param>
+    public JumpScheduleSampler(ITrajectoryModel model, IOptions<SamplerOptions> options)
+        : this(model, SamplerOptions.Checked(options).SampleShape, options.Value.Clamp) { }
 
     /// <summary>The model sampled from.</summary>
     public ITrajectoryModel Model { get; }

@@ -66,6 +66,27 @@ public sealed class DependencyInjectionTests
         Assert.Equal(0.9, sp.GetRequiredService<EdmTeacherTrainerFactory>().Options.EmaRate);
     }
 
+    [Fact]
+    public void TheSamplerVariants_Resolve_AndReadTheModelsSchedule()
+    {
+        using var sp = Build(Config());
+        sp.GetRequiredService<IStartupValidator>().Validate();
+        var model = sp.GetRequiredService<ITrajectoryModel>();
+        using var g = new Generator(4);
+
+        var jumps = sp.GetRequiredService<JumpScheduleSampler>();
+        var schedule = JumpSchedule.GridIndices(model, new[] { 0, 5, 9 }, 10);   // the configured σ_max 40 and ρ 5
+        Assert.Equal(Schedules.KarrasSchedule.Sigmas(10, model.SigmaMin, 40, 5)[5], schedule.To[0], 12);
+        using var x = jumps.Sample(8, schedule, generator: g);
+        Assert.Equal(new long[] { 8, 2 }, x.shape);
+
+        var ancestral = sp.GetRequiredService<AncestralEulerSampler>();
+        Assert.Same(model, ancestral.Denoiser);
+        using var y = ancestral.Sample(8, 4, generator: g);
+        Assert.Equal(new long[] { 8, 2 }, y.shape);
+        Assert.True(y.isfinite().all().item<bool>());
+    }
+
     [Theory]
     [InlineData("Ctm:SigmaMin", "0", "SigmaMin")]
     [InlineData("Ctm:Rho", "-1", "Rho")]

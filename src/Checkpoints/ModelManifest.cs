@@ -10,7 +10,8 @@ namespace Ctm.Core.Checkpoints;
 
 /// <summary>
 /// The JSON half of a <see cref="TrainedModel"/> file set: which library network, its configuration under the official
-/// argument names (SongUNet: <c>img_resolution</c>, <c>model_channels</c>, …), the schedule, the sample shape and the
+/// argument names (SongUNet: <c>img_resolution</c>, <c>model_channels</c>, …; AdmUNet: <c>image_size</c>,
+/// <c>num_res_blocks</c>, …), the schedule, the sample shape and the
 /// weights file next to it. Written and read with <see cref="JsonNode"/> so the layout is explicit here.
 /// </summary>
 internal sealed record ModelManifest(string Network, JsonObject Config, CtmOptions Schedule, long[] SampleShape, string Weights)
@@ -90,6 +91,47 @@ internal sealed record ModelManifest(string Network, JsonObject Config, CtmOptio
         AttnResolutions = IntList(o, "attn_resolutions"),
         Dropout = (double)Need(o, "dropout"),
         ResampleFilter = Need(o, "resample_filter").AsArray().Select(n => (double)n!).ToArray(),
+        TrajectoryBranch = (bool)Need(o, "trajectory_branch"),
+    };
+
+    public static JsonObject Describe(AdmUNetConfig c) => new()
+    {
+        ["image_size"] = c.ImageSize,
+        ["in_channels"] = c.InChannels,
+        ["model_channels"] = c.ModelChannels,
+        ["out_channels"] = c.OutChannels,
+        ["num_res_blocks"] = c.NumResBlocks,
+        // UNetModel's constructor argument holds downsample rates (create_model converts the flag's resolutions).
+        ["attention_resolutions"] = Ints(c.AttentionDownsampleRates),
+        ["dropout"] = c.Dropout,
+        ["channel_mult"] = Ints(c.ChannelMult),
+        ["conv_resample"] = c.ConvResample,
+        ["num_classes"] = c.NumClasses,
+        ["num_heads"] = c.NumHeads,
+        ["num_head_channels"] = c.NumHeadChannels,
+        ["num_heads_upsample"] = c.NumHeadsUpsample,
+        ["use_scale_shift_norm"] = c.UseScaleShiftNorm,
+        ["resblock_updown"] = c.ResblockUpdown,
+        ["trajectory_branch"] = c.TrajectoryBranch,
+    };
+
+    public static AdmUNetConfig AdmUNetConfig(JsonObject o) => new()
+    {
+        ImageSize = (int)Need(o, "image_size"),
+        InChannels = (int)Need(o, "in_channels"),
+        ModelChannels = (int)Need(o, "model_channels"),
+        OutChannels = (int)Need(o, "out_channels"),
+        NumResBlocks = (int)Need(o, "num_res_blocks"),
+        AttentionDownsampleRates = IntList(o, "attention_resolutions"),
+        Dropout = (double)Need(o, "dropout"),
+        ChannelMult = IntList(o, "channel_mult"),
+        ConvResample = (bool)Need(o, "conv_resample"),
+        NumClasses = (int)Need(o, "num_classes"),
+        NumHeads = (int)Need(o, "num_heads"),
+        NumHeadChannels = (int)Need(o, "num_head_channels"),
+        NumHeadsUpsample = (int)Need(o, "num_heads_upsample"),
+        UseScaleShiftNorm = (bool)Need(o, "use_scale_shift_norm"),
+        ResblockUpdown = (bool)Need(o, "resblock_updown"),
         TrajectoryBranch = (bool)Need(o, "trajectory_branch"),
     };
 

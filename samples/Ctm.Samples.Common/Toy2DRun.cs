@@ -39,33 +39,40 @@ public static class Toy2DRun
         var bars = sets.Select(d => (Teacher: addTask($"{d.Key}: teacher", cfg.TeacherSteps), Ctm: addTask($"{d.Key}: CTM", cfg.CtmSteps))).ToArray();
         var results = new Toy2DResult[sets.Count];
         Parallel.For(0, sets.Count, new ParallelOptions { MaxDegreeOfParallelism = workers },
-            i => results[i] = RunOne(sets[i], cfg, outDir, bars[i].Teacher, bars[i].Ctm, teacherCacheDir));
+            i => results[i] = RunOne(sets[i], cfg, Path.Combine(outDir, sets[i].Key + ".png"), bars[i].Teacher, bars[i].Ctm, teacherCacheDir));
         return results.ToList();
     }
 
-    private static Toy2DResult RunOne(IToyData data, ToyConfig cfg, string outDir, IProgress<(long Step, string Status)> teacherBar,
-        IProgress<(long Step, string Status)> ctmBar, string? teacherCacheDir)
+    /// <summary>One data set end to end on the calling thread: teacher (or its cached copy), CTM, table, targets, plot.</summary>
+    /// <param name="data">The data set (borrowed).</param>
+    /// <param name="cfg">Settings, including the seed.</param>
+    /// <param name="plot">Path of the PNG to write.</param>
+    /// <param name="teacherBar">Teacher progress (step, status).</param>
+    /// <param name="ctmBar">CTM progress (step, status).</param>
+    /// <param name="teacherCacheDir">If set, the trained teacher is saved there and reused by runs with the same settings.</param>
+    public static Toy2DResult RunOne(IToyData data, ToyConfig cfg, string plot, IProgress<(long Step, string Status)>? teacherBar = null,
+        IProgress<(long Step, string Status)>? ctmBar = null, string? teacherCacheDir = null)
     {
         var wall = Stopwatch.StartNew();
         string key = data.Key;
         string teacherCache = teacherCacheDir is null ? "" : Path.Combine(teacherCacheDir, $"teacher-{key}-{cfg.TeacherKey}.bin");
         using var teacher = Toy2DPipeline.TrainTeacher(data, cfg, new SyncProgress<(long Step, long Total, double Loss)>(p =>
-            teacherBar.Report((p.Step, $"loss {p.Loss:F3}"))), teacherCache);
-        if (teacher.Seconds == 0) teacherBar.Report((cfg.TeacherSteps, "loaded from the cache"));
+            teacherBar?.Report((p.Step, $"loss {p.Loss:F3}"))), teacherCache);
+        if (teacher.Seconds == 0) teacherBar?.Report((cfg.TeacherSteps, "loaded from the cache"));
         CtmLossBreakdown? lastG = null;
         using var ctm = Toy2DPipeline.TrainCtm(data, teacher, cfg, new SyncProgress<CtmTrainingProgress>(p =>
         {
             if (!p.DiscriminatorStep) lastG = p.Loss;
             if (lastG is not { } l) return;
-            ctmBar.Report((p.Step, $"CTM {l.Ctm:E2}  DSM {(l.Dsm is double dsm ? $"{dsm:F3} (λ {l.LambdaDsm:F2})" : "off")}  " +
+            ctmBar?.Report((p.Step, $"CTM {l.Ctm:E2}  DSM {(l.Dsm is double dsm ? $"{dsm:F3} (λ {l.LambdaDsm:F2})" : "off")}  " +
                 $"GAN {(l.GanGenerator is double gan ? $"{gan:F2} (λ {l.LambdaGan:F2})" : "off")}"));
         }));
-        ctmBar.Report((cfg.CtmSteps, $"trained (teacher {teacher.Seconds:F0} s, CTM {ctm.Seconds:F0} s); evaluating"));
+        ctmBar?.Report((cfg.CtmSteps, $"trained (teacher {teacher.Seconds:F0} s, CTM {ctm.Seconds:F0} s); evaluating"));
         var (rows, samples) = Toy2DEvaluation.Run(data, teacher, ctm, cfg);
         var targets = Toy2DEvaluation.Targets(data.Name, rows);
         var panels = samples.Select(kv => new ScatterPlot.Panel(kv.Key, SampleUtil.Floats(kv.Value))).ToList();
         panels.Add(SampleUtil.TrajectoryPanel(ctm.Model, "CTM paths x_s/sqrt(1+s^2)"));
-        string plot = Path.Combine(outDir, key + ".png");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(plot))!);
         ScatterPlot.Write(plot, panels, columns: 4, extent: 1.6);
         foreach (var x in samples.Values) x.Dispose();
 
@@ -74,7 +81,7 @@ public static class Toy2DRun
         Toy2DEvaluation.Print($"  {cfg.EvalSamples} samples per row, scored against {cfg.EvalSamples} fresh data samples", rows, report);
         foreach (var (pass, text) in targets) report.WriteLine($"  {(pass ? "PASS" : "FAIL")} {text}");
         report.WriteLine($"  wrote {Path.GetFullPath(plot)}");
-        ctmBar.Report((cfg.CtmSteps, "done"));
+        ctmBar?.Report((cfg.CtmSteps, "done"));
         return new Toy2DResult(data, rows, targets, plot, teacher.Seconds, ctm.Seconds, wall.Elapsed.TotalSeconds, report.ToString());
     }
 }

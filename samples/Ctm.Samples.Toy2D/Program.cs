@@ -4,7 +4,7 @@
 //        [--teacher-steps N] [--ctm-steps N] [--no-gan] [--no-dsm] [--self-teacher] [--seed S] [--out DIR]
 //        [--batch B] [--ctm-lr LR] [--gan-start FRACTION] [--target-ema MU] [--eval-ema MU] [--threads T] [--reuse-teacher]
 //        [--sequential] [--hidden H] [--blocks B] [--emb-scale S] [--teacher-lr LR] [--grid N] [--max-teacher-steps K]
-//        [--disc-hidden H] [--disc-lr LR] [--huber C] [--sigma-max S]
+//        [--disc-hidden H] [--disc-lr LR] [--huber C] [--sigma-max S] [--gan-weight W]
 // The data sets train side by side, one core each (--sequential: one after the other on all cores).
 //   --help lists every option with its default; an unknown option is an error.
 using System;
@@ -46,10 +46,11 @@ var discHidden = SampleConsole.Option("--disc-hidden", "Hidden width of the disc
 var discLr = SampleConsole.Option("--disc-lr", "Discriminator learning rate.", defaults.DiscriminatorLearningRate);
 var huber = SampleConsole.Option("--huber", "Pseudo-Huber constant c of the CTM distance (0 = plain L2).", defaults.HuberC);
 var sigmaMax = SampleConsole.Option("--sigma-max", "σ_max of the teacher's and the CTM's schedule.", defaults.SigmaMax);
+var ganWeight = SampleConsole.Option("--gan-weight", "Weight of the GAN term, times the adaptive λ_GAN (official 1).", defaults.GanWeight);
 var command = new RootCommand("Ctm.Core 2-D demo: EDM teacher → CTM distillation → sampler table, quality targets and plots.")
 {
     dataset, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmLr, ganStart, targetEma, evalEma, threads,
-    reuseTeacher, sequential, hidden, blocks, embScale, teacherLr, grid, maxTeacherSteps, discHidden, discLr, huber, sigmaMax,
+    reuseTeacher, sequential, hidden, blocks, embScale, teacherLr, grid, maxTeacherSteps, discHidden, discLr, huber, sigmaMax, ganWeight,
 };
 command.SetAction(r => Run(r));
 return SampleConsole.Run(command, args);
@@ -83,6 +84,7 @@ int Run(ParseResult r)
         DiscriminatorLearningRate = r.GetValue(discLr),
         HuberC = r.GetValue(huber),
         SigmaMax = r.GetValue(sigmaMax),
+        GanWeight = r.GetValue(ganWeight),
     };
     string output = r.GetValue(outDir)!;
     var sets = r.GetValue(dataset) switch

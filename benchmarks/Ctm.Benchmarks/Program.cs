@@ -28,12 +28,14 @@ quality.SetAction(_ => { QualityReport.Run(Array.Empty<string>()); return 0; });
 var seeds = SampleConsole.Option("--seeds", "Seeds of the full-objective runs, comma-separated.", "0,1,2");
 var ablations = SampleConsole.Flag("--ablations", "Also run the ablations (no GAN, λ_DSM = 0, self-teacher) on the first seed.");
 var toyOut = SampleConsole.Option("--out", "Output folder for the plots and the teacher cache.", "artifacts/toy2d-report");
-var toy2d = new Command("toy2d", "2-D quality targets over seeds (the demo's settings), optionally with the ablations.") { quick, seeds, ablations, toyOut };
+var toyLr = SampleConsole.Optional<double>("--ctm-lr", "CTM learning rate [default: the demo's].");
+var toy2d = new Command("toy2d", "2-D quality targets over seeds (the demo's settings), optionally with the ablations.") { quick, seeds, ablations, toyOut, toyLr };
 toy2d.SetAction(r =>
 {
     var a = new List<string> { "--seeds", r.GetValue(seeds)!, "--out", r.GetValue(toyOut)! };
     if (r.GetValue(quick)) a.Add("--quick");
     if (r.GetValue(ablations)) a.Add("--ablations");
+    if (r.GetValue(toyLr) is double lr) { a.Add("--ctm-lr"); a.Add(lr.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
     Toy2DReport.Run(a.ToArray());
     return 0;
 });

@@ -27,6 +27,7 @@ public static class Toy2DReport
         var seeds = (Arg(args, "--seeds") ?? "0,1,2").Split(',').Select(s => ulong.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var baseCfg = new ToyConfig();
         if (quick) baseCfg = baseCfg with { TeacherSteps = 600, CtmSteps = 300, EvalSamples = 4000 };
+        if (Arg(args, "--ctm-lr") is { } lr) baseCfg = baseCfg with { CtmLearningRate = double.Parse(lr, CultureInfo.InvariantCulture) };
 
         var jobs = new List<(string Variant, ulong Seed, Func<IToyData> Data, ToyConfig Cfg)>();
         foreach (var seed in seeds)

@@ -21,7 +21,7 @@ internal static partial class RobustnessCases
 {
     public static IEnumerable<RobustnessCase> All() =>
         Samplers().Concat(Models()).Concat(Solvers()).Concat(LikelihoodCases()).Concat(Options()).Concat(Trainers())
-            .Concat(Checkpoints()).Concat(Files());
+            .Concat(Checkpoints()).Concat(Files()).Concat(EditingAndModels());
 
     /// <summary>Runs <paramref name="body"/> with a tiny CTM model (MLP, 2-D).</summary>
     private static void WithModel(Action<CtmTrajectoryModel> body)

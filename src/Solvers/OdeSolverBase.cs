@@ -74,6 +74,7 @@ public abstract class OdeSolverBase : IOdeSolver
         if (denoiser is null) throw new ArgumentNullException(nameof(denoiser));
         if (x is null) throw new ArgumentNullException(nameof(x));
         if (x.IsInvalid) throw new ArgumentException("x has been disposed.", nameof(x));
+        if (denoiser is Models.UncheckedDenoiser) return;   // internal callers (the CTM loss's teacher steps) pass checked grids
         if (x.dim() < 2) TensorGuard.Batch(x, denoiser.Device, nameof(x));   // the denoiser checks x's values itself
         long b = x.shape[0];
         TensorGuard.Times(tCur, b, denoiser.SigmaMin, denoiser.SigmaMax, nameof(tCur), "[σ_min, σ_max]");

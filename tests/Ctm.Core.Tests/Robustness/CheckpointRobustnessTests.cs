@@ -70,6 +70,30 @@ public class CheckpointRobustnessTests : IDisposable
     }
 
     [Fact]
+    public void SizeClaimsOfHostileFiles_AllocateNothingBeyondTheFile()
+    {
+        // Each file is tiny but claims about 2 GB; before issue 14 the readers allocated the claim (or failed trying).
+        var files = new[]
+        {
+            RobustnessFixtures.Pth("claim.pth", RobustnessFixtures.HugeStringPickle(2_000_000_000)),
+            RobustnessFixtures.Safetensors("claim.safetensors", "{}", data: 90, claimedLength: 2_000_000_000),
+            RobustnessFixtures.Checkpoint("claim.ckpt", w => { w.Write(1); w.Write("meta"); w.Write(2_000_000_000L); }),
+        };
+        foreach (var path in files)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var e = Assert.Throws<InvalidDataException>(() =>
+            {
+                if (path.EndsWith(".ckpt", StringComparison.Ordinal)) CheckpointFile.Read(path);
+                else StateDict.DisposeAll(StateDict.Read(path));
+            });
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Contains(path, e.Message);
+            Assert.True(allocated < 16_000_000, $"{Path.GetFileName(path)}: {allocated:N0} bytes allocated for a {new FileInfo(path).Length}-byte file");
+        }
+    }
+
+    [Fact]
     public void TrainStep_InsideNoGrad_StillTrains()
     {
         using var rig = new RobustnessFixtures.CtmRig(gan: false);

@@ -8,6 +8,7 @@
 //   ./build.sh bench mnist-gamma [--quick] [--data DIR] [--cache DIR]  the γ × NFE study on the cached (or freshly trained) MNIST models
 //   ./build.sh bench adm [--threads N] [--batches 1,4] [--repeats 3]  ImageNet-64 ADM network: parameter counts, NFE-1 CPU time per image
 //   ./build.sh bench mnist-samplers --ctm FILE [--cache [DIR]] [--quick] [--data DIR]  NFE vs FD of the sampler variants on a saved MNIST CTM
+//   ./build.sh bench kill-save [--kills 20] [--steps 200] [--seed 1]  SIGKILL a training child during checkpoints; resume; byte-identical end
 // --help on the root or any verb lists its options; an unknown option is an error (perf passes its arguments to
 // BenchmarkDotNet, which checks them).
 using System;
@@ -88,6 +89,16 @@ adm.SetAction(r => { AdmReport.Run(r.GetValue(threads), AdmReport.ParseBatches(r
 var perf = new Command("perf", "BenchmarkDotNet throughput of sampling; further arguments go to BenchmarkDotNet.") { TreatUnmatchedTokensAsErrors = false };
 perf.SetAction(r => { BenchmarkSwitcher.FromAssembly(typeof(SamplingBenchmarks).Assembly).Run(r.UnmatchedTokens.ToArray()); return 0; });
 
-var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, likelihood, mnist, mnistGamma, mnistSamplers, adm, perf };
+var kills = SampleConsole.Option("--kills", "SIGKILLs at random moments.", 20);
+var killSteps = SampleConsole.Option("--steps", "Training iterations of the run (a checkpoint after each).", 200);
+var killSeed = SampleConsole.Option("--seed", "Seed of the kill moments.", 1);
+var killSave = new Command("kill-save", "Kill-during-save: SIGKILL a CTM training child at random moments, resume each time; the final checkpoint must be byte-identical.") { kills, killSteps, killSeed };
+killSave.SetAction(r => KillDuringSaveReport.Run(r.GetValue(kills), r.GetValue(killSteps), r.GetValue(killSeed)));
+var killDir = new Option<string>("--dir") { Description = "Checkpoint directory.", Required = true };
+var killChild = new Command("kill-save-child", "The training child of kill-save (internal).") { killDir, killSteps };
+killChild.Hidden = true;
+killChild.SetAction(r => KillDuringSaveReport.Child(r.GetValue(killDir)!, r.GetValue(killSteps)));
+
+var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, likelihood, mnist, mnistGamma, mnistSamplers, adm, perf, killSave, killChild };
 root.SetAction(_ => { QualityReport.Run(Array.Empty<string>()); return 0; });
 return SampleConsole.Run(root, args);

@@ -52,6 +52,7 @@ internal static class ScalarTimes
     private static Tensor Scalar(Tensor x, double value)
     {
         if (x is null) throw new System.ArgumentNullException(nameof(x));
+        if (x.IsInvalid) throw new System.ArgumentException("x has been disposed.", nameof(x));
         return tensor(value, dtype: x.dtype, device: x.device);
     }
 }

@@ -147,13 +147,14 @@ public abstract class AnalyticModel : ITrajectoryModel, IDisposable
     private void Validate(Tensor x, Tensor t, Tensor s, Tensor? labels)
     {
         if (x is null) throw new ArgumentNullException(nameof(x));
-        if (t is null) throw new ArgumentNullException(nameof(t));
+        string tName = ReferenceEquals(t, s) ? "sigma" : nameof(t);   // Denoise(x, sigma) passes sigma twice
+        if (t is null) throw new ArgumentNullException(tName);
         if (s is null) throw new ArgumentNullException(nameof(s));
         CheckPoints(x, nameof(x));
         TensorGuard.DType(x, DType, nameof(x));
         if (!_options.ValidateInputs) return;
         long b = x.shape[0];
-        TensorGuard.Times(t, b, SigmaMin, SigmaMax, nameof(t), "[σ_min, σ_max]");
+        TensorGuard.Times(t, b, SigmaMin, SigmaMax, tName, "[σ_min, σ_max]");
         if (!ReferenceEquals(t, s))
         {
             TensorGuard.Times(s, b, SigmaMin, SigmaMax, nameof(s), "[σ_min, σ_max]");

@@ -108,7 +108,7 @@ public sealed class GaussianMixtureModel : AnalyticModel
     public override Tensor SampleData(int n, Generator generator, Tensor? labels = null)
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "n must be at least 1.");
-        if (generator is null) throw new ArgumentNullException(nameof(generator));
+        Sampling.Noise.CheckGenerator(generator, nameof(generator));
         TensorGuard.Labels(labels, n, NumClasses, Device);
         using var scope = NewDisposeScope();
         var probs = _logW.exp().unsqueeze(0).expand(n, -1);

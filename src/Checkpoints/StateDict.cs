@@ -25,6 +25,9 @@ public static class StateDict
     /// <summary>Reads every tensor of a .pth/.pt/.bin (PyTorch zip) or .safetensors file, on the CPU.</summary>
     /// <param name="path">File path. The format is detected from the file's first bytes.</param>
     /// <returns>Key → tensor (caller owns the tensors).</returns>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a well-formed PyTorch zip state dict or safetensors file
+    /// (the message names it). Every size the file claims is checked against its length before anything is allocated.</exception>
     public static Dictionary<string, Tensor> Read(string path)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("Pass the path of a .pth or .safetensors file.", nameof(path));
@@ -34,6 +37,7 @@ public static class StateDict
         bool zip = head[0] == 0x50 && head[1] == 0x4b && head[2] == 0x03 && head[3] == 0x04;
         if (zip)
         {
+            PickleGuard.Check(path);   // every size the file claims is checked against the file first
             Hashtable table;
             try { table = PyTorchUnpickler.UnpickleStateDict(path); }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -42,11 +46,15 @@ public static class StateDict
             }
             var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (DictionaryEntry e in table)
-                if (e.Value is Tensor t) result[(string)e.Key] = t;
+                if (e.Value is Tensor t)
+                {
+                    if (e.Key is string k) result[k] = t;
+                    else t.Dispose();
+                }
             return result;
         }
         if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-            return new Dictionary<string, Tensor>(Safetensors.LoadStateDict(path), StringComparer.Ordinal);
+            return SafetensorsReader.Read(path);
         throw new InvalidDataException($"'{path}' is neither a PyTorch zip state dict (torch.save, PyTorch ≥ 1.6) nor a .safetensors file. " +
             "Re-save it in Python with torch.save(model.state_dict(), 'file.pth') or safetensors.torch.save_file.");
     }
@@ -68,7 +76,10 @@ public static class StateDict
         finally { DisposeAll(source); }
     }
 
-    /// <summary>Copies an in-memory state dict into <paramref name="module"/> with the same checks as the file overload.</summary>
+    /// <summary>
+    /// Copies an in-memory state dict into <paramref name="module"/> with the same checks as the file overload. All or
+    /// nothing: when anything does not fit, the module is left exactly as it was.
+    /// </summary>
     /// <param name="module">Destination.</param>
     /// <param name="source">Key → tensor (borrowed).</param>
     /// <param name="prefix">Prefix to strip; null = detect (<c>"model."</c>); "" = none.</param>
@@ -79,6 +90,9 @@ public static class StateDict
         if (module is null) throw new ArgumentNullException(nameof(module));
         if (source is null) throw new ArgumentNullException(nameof(source));
         var target = module.state_dict();
+        foreach (var (key, value) in source)
+            if (value is null || value.IsInvalid)
+                throw new ArgumentException($"The {origin}'s tensor '{key}' is null or disposed.", nameof(source));
         prefix ??= DetectPrefix(source.Keys, target.Keys);
         var renamed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, value) in source)
@@ -92,12 +106,12 @@ public static class StateDict
         if (missing.Count + unexpected.Count + mismatched.Count > 0)
             throw new StateDictMismatchException(origin, prefix, missing, unexpected, mismatched);
 
+        // All or nothing: convert every source tensor first (the step that can fail: dtype, device, memory), then copy.
         using var noGrad = no_grad();
-        foreach (var (key, dst) in target)
-        {
-            using var scope = NewDisposeScope();
-            dst.copy_(renamed[key].to(dst.dtype, dst.device));
-        }
+        using var scope = NewDisposeScope();
+        var staged = new List<(Tensor Dst, Tensor Src)>(target.Count);
+        foreach (var (key, dst) in target) staged.Add((dst, renamed[key].to(dst.dtype, dst.device)));
+        foreach (var (dst, src) in staged) dst.copy_(src);
     }
 
     /// <summary>

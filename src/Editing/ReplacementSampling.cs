@@ -47,6 +47,7 @@ internal static class ReplacementSampling
         TensorGuard.Labels(labels, known.shape[0], model.NumClasses, model.Device);
         double clean = model.SigmaMin * (1 + KarrasSchedule.Tolerance);
         int last = schedule.Jumps - 1;
+        if (generator is not null) Noise.CheckGenerator(generator, nameof(generator));
         var gen = generator ?? Noise.FreshGenerator();
         try
         {

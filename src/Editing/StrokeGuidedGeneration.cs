@@ -41,6 +41,7 @@ public static class StrokeGuidedGeneration
         TensorGuard.Labels(labels, guide.shape[0], model.NumClasses, model.Device);
         int last = schedule.Jumps - 1;
         JumpLoop.AfterJump? clampLast = clamp is { } k ? (xHat, n, _) => n == last ? xHat.clamp(k.Min, k.Max) : xHat : null;
+        if (generator is not null) Noise.CheckGenerator(generator, nameof(generator));
         var gen = generator ?? Noise.FreshGenerator();
         try
         {

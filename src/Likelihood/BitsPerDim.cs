@@ -30,7 +30,7 @@ public static class BitsPerDim
     public static Tensor Dequantize(Tensor pixels, Generator generator, bool fromModelSpace = false)
     {
         if (pixels is null) throw new ArgumentNullException(nameof(pixels));
-        if (generator is null) throw new ArgumentNullException(nameof(generator));
+        Sampling.Noise.CheckGenerator(generator, nameof(generator));
         using var scope = NewDisposeScope();
         var k = fromModelSpace ? ((pixels.to_type(ScalarType.Float32) + 1) * 127.5).round() : pixels.to_type(ScalarType.Float32);
         if (k.min().item<float>() < 0 || k.max().item<float>() > 255)

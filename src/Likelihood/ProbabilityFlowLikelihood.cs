@@ -63,14 +63,20 @@ public static class ProbabilityFlowLikelihood
     /// <param name="labels">Class ids for conditional models.</param>
     /// <param name="generator">Source of Hutchinson's ε (required for <see cref="DivergenceMethod.Hutchinson"/>).</param>
     /// <param name="cancellationToken">Checked between ODE steps.</param>
+    /// <exception cref="ArgumentException">An argument is invalid (named): x not a finite floating batch on the model's device, a disposed generator, σ_ε outside (0, σ_max).</exception>
+    /// <exception cref="InvalidOperationException">Called inside <c>torch.inference_mode()</c>, where autograd cannot run.</exception>
     public static LikelihoodResult LogLikelihood(IDenoiser model, Tensor x, LikelihoodOptions? options = null, Tensor? labels = null,
         Generator? generator = null, CancellationToken cancellationToken = default)
     {
         if (model is null) throw new ArgumentNullException(nameof(model));
         if (x is null) throw new ArgumentNullException(nameof(x));
+        // The divergence needs autograd, which inference mode forbids (enable_grad does not lift it); libtorch would
+        // abort the process from inside the ODE callback.
+        if (is_inference_mode_enabled())
+            throw new InvalidOperationException("The likelihood differentiates the model and cannot run inside torch.inference_mode(); call it outside that block (no_grad is fine).");
         var o = options ?? new LikelihoodOptions();
-        if (x.dim() < 2) throw new ArgumentException($"x must be a batch [B, …], got shape [{string.Join(", ", x.shape)}].", nameof(x));
-        TensorGuard.Finite(x, nameof(x));
+        TensorGuard.Batch(x, model.Device, nameof(x));
+        if (generator is not null) Sampling.Noise.CheckGenerator(generator, nameof(generator));
         double sigmaStart = o.SigmaStart ?? model.SigmaMin;
         if (!(sigmaStart > 0) || sigmaStart >= model.SigmaMax)
             throw new ArgumentOutOfRangeException(nameof(options), sigmaStart, $"SigmaStart must be in (0, σ_max = {model.SigmaMax}).");

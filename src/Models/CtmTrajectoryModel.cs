@@ -68,7 +68,11 @@ public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, 
     }
 
     /// <inheritdoc />
-    public Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels = null) => Predict(x, sigma, sigma, labels);
+    public Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels = null)
+    {
+        Validate(x, sigma, sigma, labels, nameof(sigma), nameof(sigma));
+        return PredictUnchecked(x, sigma, sigma, labels);
+    }
 
     /// <inheritdoc cref="ITrajectoryModel.Jump(Tensor, double, double, Tensor?)" />
     public Tensor Jump(Tensor x, double t, double s, Tensor? labels = null) => ScalarTimes.Jump(this, x, t, s, labels);
@@ -125,18 +129,19 @@ public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, 
 
     Tensor IUncheckedModel.DenoiseUnchecked(Tensor x, Tensor sigma, Tensor? labels) => PredictUnchecked(x, sigma, sigma, labels);
 
-    private void Validate(Tensor x, Tensor t, Tensor s, Tensor? labels)
+    private void Validate(Tensor x, Tensor t, Tensor s, Tensor? labels, string tName = "t", string sName = "s")
     {
         if (x is null) throw new ArgumentNullException(nameof(x));
-        if (t is null) throw new ArgumentNullException(nameof(t));
-        if (s is null) throw new ArgumentNullException(nameof(s));
+        if (t is null) throw new ArgumentNullException(tName);
+        if (s is null) throw new ArgumentNullException(sName);
         if (!Settings.ValidateInputs) return;
         var device = Device;
         TensorGuard.Batch(x, device, nameof(x));
         TensorGuard.DType(x, DType, nameof(x));
         long b = x.shape[0];
-        TensorGuard.Times(t, b, SigmaMin, SigmaMax, nameof(t), "[σ_min, σ_max]");
-        TensorGuard.Times(s, b, SigmaMin, SigmaMax, nameof(s), "[σ_min, σ_max]");
+        TensorGuard.Times(t, b, SigmaMin, SigmaMax, tName, "[σ_min, σ_max]");
+        if (ReferenceEquals(s, t)) { TensorGuard.Labels(labels, b, NumClasses, device); return; }
+        TensorGuard.Times(s, b, SigmaMin, SigmaMax, sName, "[σ_min, σ_max]");
         TensorGuard.NotAfter(t, s);
         TensorGuard.Labels(labels, b, NumClasses, device);
     }

@@ -74,8 +74,8 @@ public sealed class AncestralEulerSampler
     public Tensor Sample(long n, int steps, Tensor? labels = null, Generator? generator = null,
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (steps < 1)
-            throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps (one denoiser evaluation each) must be at least 1.");
+        if (steps < 1 || steps > KarrasSchedule.MaxSteps)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps (one denoiser evaluation each) must lie in [1, {KarrasSchedule.MaxSteps}].");
         return Sample(n, KarrasSchedule.EdmGrid(steps, Denoiser.SigmaMin, Denoiser.SigmaMax, Denoiser.Rho), labels, generator, progress, cancellationToken);
     }
 
@@ -95,6 +95,7 @@ public sealed class AncestralEulerSampler
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "n (the number of samples) must be at least 1.");
         if (timeGrid is null) throw new ArgumentNullException(nameof(timeGrid));
         KarrasSchedule.Validate(timeGrid.ToArray(), Denoiser.SigmaMin, Denoiser.SigmaMax, allowFinalZero: true, nameof(timeGrid));
+        if (generator is not null) Noise.CheckGenerator(generator, nameof(generator));
         var gen = generator ?? Noise.FreshGenerator();
         try
         {
@@ -123,8 +124,10 @@ public sealed class AncestralEulerSampler
         var sigma = timeGrid.ToArray();
         KarrasSchedule.Validate(sigma, Denoiser.SigmaMin, Denoiser.SigmaMax, allowFinalZero: true, nameof(timeGrid));
         TensorGuard.Batch(xT, Denoiser.Device, nameof(xT));
+        TensorGuard.DType(xT, Denoiser.DType, nameof(xT));
         TensorGuard.SampleShape(xT, _sampleShape, nameof(xT));
         TensorGuard.Labels(labels, xT.shape[0], Denoiser.NumClasses, Denoiser.Device);
+        if (generator is not null) Noise.CheckGenerator(generator, nameof(generator));
         var gen = generator ?? Noise.FreshGenerator();
         try
         {

@@ -80,8 +80,8 @@ public sealed partial class DiffusionSampler
     public Tensor Sample(long n, int steps, Tensor? labels = null, Generator? generator = null,
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (steps < 1)
-            throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps (solver steps; Heun NFE = 2·steps − 1) must be at least 1.");
+        if (steps < 1 || steps > KarrasSchedule.MaxSteps)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps (solver steps; Heun NFE = 2·steps − 1) must lie in [1, {KarrasSchedule.MaxSteps}].");
         var grid = KarrasSchedule.EdmGrid(steps, Denoiser.SigmaMin, Denoiser.SigmaMax, Denoiser.Rho);
         return Sample(n, grid, labels, generator, progress, cancellationToken);
     }
@@ -103,6 +103,7 @@ public sealed partial class DiffusionSampler
         if (timeGrid is null) throw new ArgumentNullException(nameof(timeGrid));
         var grid = timeGrid.ToArray();
         KarrasSchedule.Validate(grid, Denoiser.SigmaMin, Denoiser.SigmaMax, allowFinalZero: true, nameof(timeGrid));
+        if (generator is not null) Noise.CheckGenerator(generator, nameof(generator));
         var gen = generator ?? Noise.FreshGenerator();
         try
         {
@@ -130,6 +131,7 @@ public sealed partial class DiffusionSampler
         if (xT is null) throw new ArgumentNullException(nameof(xT));
         if (timeGrid is null) throw new ArgumentNullException(nameof(timeGrid));
         TensorGuard.Batch(xT, Denoiser.Device, nameof(xT));
+        TensorGuard.DType(xT, Denoiser.DType, nameof(xT));
         TensorGuard.SampleShape(xT, _sampleShape, nameof(xT));
         Log.Start(_logger, xT.shape[0], timeGrid.Count - 1);
         using var noGrad = no_grad();

@@ -70,8 +70,8 @@ public sealed partial class GammaSampler : IGammaSampler
     public Tensor Sample(long n, double gamma, int steps, Tensor? labels = null, Generator? generator = null,
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (steps < 1)
-            throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps (the number of jumps, NFE) must be at least 1.");
+        if (steps < 1 || steps > KarrasSchedule.MaxSteps)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps (the number of jumps, NFE) must lie in [1, {KarrasSchedule.MaxSteps}].");
         return Sample(n, gamma, KarrasGrid(steps), labels, generator, progress, cancellationToken);
     }
 
@@ -84,6 +84,7 @@ public sealed partial class GammaSampler : IGammaSampler
         CheckGamma(gamma);
         var grid = timeGrid.ToArray();
         KarrasSchedule.Validate(grid, Model.SigmaMin, Model.SigmaMax, allowFinalZero: false, nameof(timeGrid));
+        if (generator is not null) Noise.CheckGenerator(generator, nameof(generator));
         var gen = generator ?? Noise.FreshGenerator();
         try
         {
@@ -101,8 +102,8 @@ public sealed partial class GammaSampler : IGammaSampler
     public Tensor Sample(Tensor xT, double gamma, int steps, Tensor? labels = null, Generator? generator = null,
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (steps < 1)
-            throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps (the number of jumps, NFE) must be at least 1.");
+        if (steps < 1 || steps > KarrasSchedule.MaxSteps)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps (the number of jumps, NFE) must lie in [1, {KarrasSchedule.MaxSteps}].");
         return Sample(xT, gamma, KarrasGrid(steps), labels, generator, progress, cancellationToken);
     }
 
@@ -116,7 +117,9 @@ public sealed partial class GammaSampler : IGammaSampler
         var grid = timeGrid.ToArray();
         KarrasSchedule.Validate(grid, Model.SigmaMin, Model.SigmaMax, allowFinalZero: false, nameof(timeGrid));
         TensorGuard.Batch(xT, Model.Device, nameof(xT));
+        TensorGuard.DType(xT, Model.DType, nameof(xT));
         TensorGuard.SampleShape(xT, _sampleShape, nameof(xT));
+        if (generator is not null) Noise.CheckGenerator(generator, nameof(generator));
         var gen = generator ?? Noise.FreshGenerator();
         try
         {

@@ -71,6 +71,7 @@ public sealed class JumpScheduleSampler
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "n (the number of samples) must be at least 1.");
         CheckSchedule(schedule);
+        if (generator is not null) Noise.CheckGenerator(generator, nameof(generator));
         var gen = generator ?? Noise.FreshGenerator();
         try
         {
@@ -97,7 +98,9 @@ public sealed class JumpScheduleSampler
         if (xT is null) throw new ArgumentNullException(nameof(xT));
         CheckSchedule(schedule);
         TensorGuard.Batch(xT, Model.Device, nameof(xT));
+        TensorGuard.DType(xT, Model.DType, nameof(xT));
         TensorGuard.SampleShape(xT, _sampleShape, nameof(xT));
+        if (generator is not null) Noise.CheckGenerator(generator, nameof(generator));
         var gen = generator ?? Noise.FreshGenerator();
         try
         {

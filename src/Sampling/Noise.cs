@@ -17,7 +17,7 @@ internal static class Noise
     /// <param name="generator">The generator; must not be null.</param>
     public static Tensor Normal(long[] shape, ScalarType dtype, Device device, Generator generator)
     {
-        if (generator is null) throw new ArgumentNullException(nameof(generator));
+        CheckGenerator(generator, nameof(generator));
         using var scope = NewDisposeScope();
         var z = randn(shape, dtype: dtype, device: generator.device, generator: generator);
         return z.to(device).MoveToOuterDisposeScope();
@@ -36,6 +36,19 @@ internal static class Noise
         shape[0] = n;
         Array.Copy(sampleShape, 0, shape, 1, sampleShape.Length);
         return (Normal(shape, denoiser.DType, denoiser.Device, generator) * t0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// A generator must be alive: TorchSharp passes a disposed one to libtorch as a null handle, which silently draws
+    /// from the global RNG instead.
+    /// </summary>
+    /// <param name="generator">The generator.</param>
+    /// <param name="paramName">Argument name for the exception.</param>
+    public static void CheckGenerator(Generator generator, string paramName = "generator")
+    {
+        if (generator is null) throw new ArgumentNullException(paramName);
+        if (generator.Handle == IntPtr.Zero)
+            throw new ArgumentException($"{paramName} has been disposed; pass a live torch.Generator (a disposed one would silently use the global RNG).", paramName);
     }
 
     /// <summary>A new CPU generator with a random seed, for callers that passed none.</summary>

@@ -49,8 +49,8 @@ public static class KarrasSchedule
     /// <returns>A new, strictly descending array of length N.</returns>
     public static double[] Sigmas(int count, double sigmaMin = DefaultSigmaMin, double sigmaMax = DefaultSigmaMax, double rho = DefaultRho)
     {
-        if (count < 2)
-            throw new ArgumentOutOfRangeException(nameof(count), count, "A Karras grid needs at least 2 points (σ_max and σ_min).");
+        if (count < 2 || count > MaxSteps + 1)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"A Karras grid needs at least 2 points (σ_max and σ_min) and at most {MaxSteps + 1}.");
         CheckRange(sigmaMin, sigmaMax, rho);
         var sigmas = new double[count];
         for (int i = 0; i < count; i++) sigmas[i] = Sigma(i / (double)(count - 1), sigmaMin, sigmaMax, rho);
@@ -67,8 +67,8 @@ public static class KarrasSchedule
     /// <param name="rho">ρ &gt; 0.</param>
     public static double[] SamplingGrid(int nfe, double sigmaMin = DefaultSigmaMin, double sigmaMax = DefaultSigmaMax, double rho = DefaultRho)
     {
-        if (nfe < 1)
-            throw new ArgumentOutOfRangeException(nameof(nfe), nfe, "steps (NFE) must be at least 1: one jump from σ_max to σ_min.");
+        if (nfe < 1 || nfe > MaxSteps)
+            throw new ArgumentOutOfRangeException(nameof(nfe), nfe, $"steps (NFE) must lie in [1, {MaxSteps}]: 1 is one jump from σ_max to σ_min.");
         return Sigmas(nfe + 1, sigmaMin, sigmaMax, rho);
     }
 
@@ -83,8 +83,8 @@ public static class KarrasSchedule
     /// <param name="rho">ρ &gt; 0.</param>
     public static double[] EdmGrid(int numSteps, double sigmaMin = DefaultSigmaMin, double sigmaMax = DefaultSigmaMax, double rho = DefaultRho)
     {
-        if (numSteps < 1)
-            throw new ArgumentOutOfRangeException(nameof(numSteps), numSteps, "steps must be at least 1 (one Euler step from σ_max to 0).");
+        if (numSteps < 1 || numSteps > MaxSteps)
+            throw new ArgumentOutOfRangeException(nameof(numSteps), numSteps, $"steps must lie in [1, {MaxSteps}] (1 is one Euler step from σ_max to 0).");
         CheckRange(sigmaMin, sigmaMax, rho);
         if (numSteps == 1) return new[] { sigmaMax, 0.0 };
         var karras = Sigmas(numSteps, sigmaMin, sigmaMax, rho);
@@ -127,6 +127,10 @@ public static class KarrasSchedule
 
     /// <summary>Relative tolerance used by range checks on times (absorbs rounding of grid arithmetic).</summary>
     public const double Tolerance = 1e-6;
+
+    /// <summary>The most steps (grid intervals) a grid may have: far beyond any useful sampler, small enough that a
+    /// grid of doubles is never a memory hazard.</summary>
+    internal const int MaxSteps = 1_000_000;
 
     internal static void CheckRange(double sigmaMin, double sigmaMax, double rho)
     {

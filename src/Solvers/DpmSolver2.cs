@@ -25,6 +25,7 @@ public sealed class DpmSolver2 : OdeSolverBase
     /// <inheritdoc />
     public override Tensor Step(IDenoiser denoiser, Tensor x, Tensor tCur, Tensor tNext, Tensor? labels = null)
     {
+        CheckStepArguments(denoiser, x, tCur, tNext);
         using var scope = NewDisposeScope();
         var t = TimeBroadcast.ToBatch(tCur, x);
         var tn = TimeBroadcast.ToBatch(tNext, x);

@@ -30,6 +30,7 @@ public sealed class DpmSolverPlusPlus2M : OdeSolverBase
     /// <inheritdoc />
     public override Tensor Step(IDenoiser denoiser, Tensor x, Tensor tCur, Tensor tNext, Tensor? labels = null)
     {
+        CheckStepArguments(denoiser, x, tCur, tNext);
         using var scope = NewDisposeScope();
         var ratio = TimeBroadcast.ToBatch(tNext, x) / TimeBroadcast.ToBatch(tCur, x);
         var d = denoiser.Denoise(x, tCur, labels);

@@ -18,6 +18,7 @@ public sealed class EulerSolver : OdeSolverBase
     /// <inheritdoc />
     public override Tensor Step(IDenoiser denoiser, Tensor x, Tensor tCur, Tensor tNext, Tensor? labels = null)
     {
+        CheckStepArguments(denoiser, x, tCur, tNext);
         using var scope = NewDisposeScope();
         var h = TimeBroadcast.ToBatch(tNext, x) - TimeBroadcast.ToBatch(tCur, x);
         var d = Slope(denoiser, x, tCur, labels);          // d = (x − D(x, t_i))/t_i

@@ -19,6 +19,7 @@ public sealed class HeunSolver : OdeSolverBase
     /// <inheritdoc />
     public override Tensor Step(IDenoiser denoiser, Tensor x, Tensor tCur, Tensor tNext, Tensor? labels = null)
     {
+        CheckStepArguments(denoiser, x, tCur, tNext);
         using var scope = NewDisposeScope();
         var h = TimeBroadcast.ToBatch(tNext, x) - TimeBroadcast.ToBatch(tCur, x);
         var d = Slope(denoiser, x, tCur, labels);              // 1. d = (x − D(x, t_i))/t_i

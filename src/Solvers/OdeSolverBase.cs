@@ -61,6 +61,33 @@ public abstract class OdeSolverBase : IOdeSolver
         return grid;
     }
 
+    /// <summary>
+    /// Checks the arguments of <see cref="Step"/>: tCur in [σ_min, σ_max], tNext strictly below tCur (the ODE runs from
+    /// noise towards data) and either 0 or at least σ_min.
+    /// </summary>
+    /// <param name="denoiser">The denoiser.</param>
+    /// <param name="x">The state.</param>
+    /// <param name="tCur">Current time(s).</param>
+    /// <param name="tNext">Next time(s).</param>
+    private protected static void CheckStepArguments(IDenoiser denoiser, Tensor x, Tensor tCur, Tensor tNext)
+    {
+        if (denoiser is null) throw new ArgumentNullException(nameof(denoiser));
+        if (x is null) throw new ArgumentNullException(nameof(x));
+        if (x.IsInvalid) throw new ArgumentException("x has been disposed.", nameof(x));
+        if (denoiser is Models.UncheckedDenoiser) return;   // internal callers (the CTM loss's teacher steps) pass checked grids
+        if (x.dim() < 2) TensorGuard.Batch(x, denoiser.Device, nameof(x));   // the denoiser checks x's values itself
+        long b = x.shape[0];
+        TensorGuard.Times(tCur, b, denoiser.SigmaMin, denoiser.SigmaMax, nameof(tCur), "[σ_min, σ_max]");
+        TensorGuard.Times(tNext, b, 0.0, denoiser.SigmaMax, nameof(tNext), "[0, σ_max]");
+        using var scope = NewDisposeScope();
+        var cur = tCur.to(ScalarType.Float64, CPU);
+        var next = tNext.to(ScalarType.Float64, CPU);
+        if ((next >= cur).any().item<bool>())
+            throw new ArgumentException("tNext must be below tCur: a solver step integrates from noise (tCur) towards data (tNext < tCur).", nameof(tNext));
+        if ((next.gt(0) & next.lt(denoiser.SigmaMin * (1 - KarrasSchedule.Tolerance))).any().item<bool>())
+            throw new ArgumentOutOfRangeException(nameof(tNext), $"tNext must be 0 or at least σ_min = {denoiser.SigmaMin}; the model is not defined in between.");
+    }
+
     /// <summary>The ODE slope d = (x − D(x, t))/t.</summary>
     /// <param name="denoiser">The denoiser.</param>
     /// <param name="x">State (borrowed).</param>

@@ -60,6 +60,18 @@ public sealed class CtmLoss : ICtmLoss
             throw new ArgumentNullException(nameof(teacher), "TeacherMode.Teacher needs a teacher denoiser; pass one or choose TeacherMode.SelfTeacher.");
         if (_o.AdaptiveWeights && lastLayerWeight is null && (_o.DsmWeight > 0 || _o.GanEnabled))
             throw new ArgumentNullException(nameof(lastLayerWeight), "Adaptive weights need the last layer's weight (e.g. TrajectoryMlp.OutputLayer.weight); or set AdaptiveWeights = false.");
+        if (lastLayerWeight is not null)
+        {
+            // A weight outside the student (e.g. the target network's, which the trainer freezes) has no gradient from
+            // the loss, so the adaptive weights would silently be 0 forever.
+            if (lastLayerWeight.IsInvalid) throw new ArgumentException("lastLayerWeight has been disposed.", nameof(lastLayerWeight));
+            if (!lastLayerWeight.requires_grad)
+                throw new ArgumentException("lastLayerWeight does not require gradients, so the adaptive weights would be 0 forever; pass the student's " +
+                    "output-layer weight (e.g. TrajectoryMlp.OutputLayer.weight of the network inside student).", nameof(lastLayerWeight));
+            if (student is ITrainableModel trainable && !trainable.Network.parameters().Any(q => q.Handle == lastLayerWeight.Handle))
+                throw new ArgumentException("lastLayerWeight is not a parameter of the student's network (the target's or another copy?), so the adaptive " +
+                    "weights would be 0 forever; pass the student's output-layer weight.", nameof(lastLayerWeight));
+        }
         if (_o.GanEnabled && discriminator is null)
             throw new ArgumentNullException(nameof(discriminator), "GanEnabled needs a discriminator network.");
         CheckSameSchedule(student, target, nameof(target));

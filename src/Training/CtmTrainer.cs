@@ -61,6 +61,8 @@ public sealed partial class CtmTrainer : IDisposable
         _o.Validate();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
 
+        Ema.CheckSameArchitecture(_target, _student, nameof(target));
+        Ema.CheckSameArchitecture(_evalEma, _student, nameof(evalEma));
         Ema.Copy(_target, _student);
         Ema.Copy(_evalEma, _student);
         foreach (var p in _target.parameters().Concat(_evalEma.parameters())) p.requires_grad_(false);
@@ -99,10 +101,15 @@ public sealed partial class CtmTrainer : IDisposable
 
     /// <summary>Runs one iteration on the batch produced by <paramref name="batch"/> (called with <see cref="Generator"/>).</summary>
     /// <param name="batch">Returns clean data [B, …] and class ids (or null); the trainer disposes them afterwards.</param>
+    /// <exception cref="InvalidOperationException">Called inside <c>torch.inference_mode()</c> (gradients cannot be
+    /// computed there; <c>no_grad()</c> is lifted for the step).</exception>
     /// <exception cref="TrainingDivergedException">The loss was NaN or infinite; no weight was changed.</exception>
     public CtmLossBreakdown TrainStep(Func<Generator, (Tensor X0, Tensor? Labels)> batch)
     {
         if (batch is null) throw new ArgumentNullException(nameof(batch));
+        if (is_inference_mode_enabled())
+            throw new InvalidOperationException("Training needs autograd, which torch.inference_mode() forbids; call TrainStep/Train outside that block.");
+        using var grad = enable_grad();   // a caller's no_grad() would otherwise leave the loss without a graph
         using var scope = NewDisposeScope();
         var (x0, labels) = batch(_gen);
         bool dStep = NextIsDiscriminatorStep;
@@ -150,6 +157,8 @@ public sealed partial class CtmTrainer : IDisposable
     {
         if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must be ≥ 0.");
         if (checkpointEvery < 0) throw new ArgumentOutOfRangeException(nameof(checkpointEvery), checkpointEvery, "checkpointEvery must be ≥ 0.");
+        if (checkpointPath is not null && string.IsNullOrWhiteSpace(checkpointPath))
+            throw new ArgumentException("checkpointPath must name a file, or be null for no checkpoints.", nameof(checkpointPath));
         for (long i = 0; i < steps; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -183,21 +192,62 @@ public sealed partial class CtmTrainer : IDisposable
         Log.Checkpoint(_logger, Step, path);
     }
 
-    /// <summary>Restores everything <see cref="SaveCheckpoint"/> wrote; training then continues exactly.</summary>
+    /// <summary>
+    /// Restores everything <see cref="SaveCheckpoint"/> wrote; training then continues exactly. All or nothing: every
+    /// section is read and checked against this trainer (keys, dtypes and shapes of each network, the optimiser
+    /// states, the generator state) before anything changes, so a checkpoint that does not fit leaves the trainer
+    /// exactly as it was.
+    /// </summary>
     /// <param name="path">Checkpoint file.</param>
-    /// <exception cref="InvalidDataException">The file is truncated, corrupt, or lacks a section this trainer needs.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or blank.</exception>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">The file is truncated, corrupt, lacks a section this trainer needs, has
+    /// one it cannot use, or was written for networks of another architecture (the message names the first offending
+    /// key and both shapes); the trainer is unchanged.</exception>
     public void LoadCheckpoint(string path)
     {
+        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("path must name a checkpoint file written by SaveCheckpoint.", nameof(path));
         var s = new TrainerState.Sections(path);
-        s.Load("meta", r => Step = r.ReadInt64());
-        s.LoadModule("student", _student);
-        s.LoadModule("target", _target);
-        s.LoadModule("eval_ema", _evalEma);
-        s.Load("optimizer", _optimizer.Load);
-        if (_loss.Discriminator is { } d) s.LoadModule("discriminator", d);
-        if (_dOptimizer is not null) s.Load("d_optimizer", _dOptimizer.Load);
-        TrainerState.RestoreGenerator(_gen, s.Need("rng"));
+        long step = s.Parse("meta", r => { long v = r.ReadInt64(); r.ReadUInt64(); return v; });
+        if (step < 0) throw new InvalidDataException($"Checkpoint '{path}' has a negative step count ({step}); it was not loaded.");
+        s.ValidateModule("student", _student);
+        s.ValidateModule("target", _target);
+        s.ValidateModule("eval_ema", _evalEma);
+        var d = _loss.Discriminator;
+        if (d is not null) s.ValidateModule("discriminator", d);
+        else if (s.Has("discriminator"))
+            throw new InvalidDataException($"Checkpoint '{path}' holds a discriminator but this trainer's loss has none; resume it with the GAN loss it was written with.");
+        var rng = s.Need("rng");
+        TrainerState.ValidateGenerator(_gen, rng, path);
+        if (_dOptimizer is not null) s.Need("d_optimizer");
+        TrainerState.AllOrNothing(path, Snapshot, () =>
+        {
+            s.LoadModule("student", _student);
+            s.LoadModule("target", _target);
+            s.LoadModule("eval_ema", _evalEma);
+            if (d is not null) s.LoadModule("discriminator", d);
+            s.Parse("optimizer", r => { _optimizer.Load(r); return 0; });
+            if (_dOptimizer is not null) s.Parse("d_optimizer", r => { _dOptimizer.Load(r); return 0; });
+            TrainerState.RestoreGenerator(_gen, rng);
+        });
+        Step = step;
         Log.Resumed(_logger, Step, path);
+    }
+
+    private Action Snapshot()
+    {
+        var modules = new List<Action> { TrainerState.Snapshot(_student), TrainerState.Snapshot(_target), TrainerState.Snapshot(_evalEma) };
+        if (_loss.Discriminator is { } d) modules.Add(TrainerState.Snapshot(d));
+        var opt = TrainerState.Bytes(w => _optimizer.Save(w));
+        var dOpt = _dOptimizer is null ? null : TrainerState.Bytes(w => _dOptimizer.Save(w));
+        var gen = TrainerState.Generator(_gen);
+        return () =>
+        {
+            foreach (var restore in modules) restore();
+            using (var r = new BinaryReader(new MemoryStream(opt))) _optimizer.Load(r);
+            if (dOpt is not null) using (var r = new BinaryReader(new MemoryStream(dOpt))) _dOptimizer!.Load(r);
+            TrainerState.RestoreGenerator(_gen, gen);
+        };
     }
 
     /// <summary>Disposes the optimisers and the generator (never the networks).</summary>

@@ -101,15 +101,17 @@ internal sealed class CtmTrainingOptionsValidator : IValidateOptions<CtmTraining
         if (o.GridPoints < 2) return Fail($"GridPoints = {o.GridPoints}: the grid needs at least 2 points (official 18).");
         if (o.MaxTeacherSteps < 1 || o.MaxTeacherSteps > o.GridPoints - 1)
             return Fail($"MaxTeacherSteps = {o.MaxTeacherSteps}: must lie in [1, GridPoints − 1 = {o.GridPoints - 1}].");
-        if (!(o.LearningRate > 0)) return Fail($"LearningRate = {o.LearningRate}: must be > 0 (official 4e-4).");
+        if (!(o.LearningRate > 0 && o.LearningRate <= 1)) return Fail($"LearningRate = {o.LearningRate}: must lie in (0, 1] (official 4e-4).");
         if (!(o.TargetEmaRate >= 0 && o.TargetEmaRate < 1)) return Fail($"TargetEmaRate = {o.TargetEmaRate}: must lie in [0, 1) (official 0.999).");
         if (!(o.EvalEmaRate >= 0 && o.EvalEmaRate < 1)) return Fail($"EvalEmaRate = {o.EvalEmaRate}: must lie in [0, 1).");
         if (!(o.DsmWeight >= 0) || !double.IsFinite(o.DsmWeight)) return Fail($"DsmWeight = {o.DsmWeight}: must be finite and ≥ 0.");
-        if (!(o.DsmPStd > 0)) return Fail($"DsmPStd = {o.DsmPStd}: must be > 0.");
+        if (!double.IsFinite(o.DsmPMean)) return Fail($"DsmPMean = {o.DsmPMean}: must be finite (official −1.2).");
+        if (!(o.DsmPStd > 0) || !double.IsFinite(o.DsmPStd)) return Fail($"DsmPStd = {o.DsmPStd}: must be finite and > 0 (official 1.2).");
         if (!(o.DsmUniformFraction > 0 && o.DsmUniformFraction <= 1)) return Fail($"DsmUniformFraction = {o.DsmUniformFraction}: must lie in (0, 1].");
         if (!(o.GanWeight >= 0) || !double.IsFinite(o.GanWeight)) return Fail($"GanWeight = {o.GanWeight}: must be finite and ≥ 0.");
         if (o.GanStartStep < 0) return Fail($"GanStartStep = {o.GanStartStep}: must be ≥ 0.");
-        if (!(o.DiscriminatorLearningRate > 0)) return Fail($"DiscriminatorLearningRate = {o.DiscriminatorLearningRate}: must be > 0.");
+        if (!(o.DiscriminatorLearningRate > 0 && o.DiscriminatorLearningRate <= 1))
+            return Fail($"DiscriminatorLearningRate = {o.DiscriminatorLearningRate}: must lie in (0, 1] (official 2e-3).");
         return ValidateOptionsResult.Success;
 
         static ValidateOptionsResult Fail(string m) => ValidateOptionsResult.Fail("CtmTrainingOptions." + m);

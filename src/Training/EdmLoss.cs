@@ -25,7 +25,9 @@ public static class EdmLoss
     {
         if (denoiser is null) throw new ArgumentNullException(nameof(denoiser));
         if (x0 is null) throw new ArgumentNullException(nameof(x0));
-        if (generator is null) throw new ArgumentNullException(nameof(generator));
+        Sampling.Noise.CheckGenerator(generator, nameof(generator));
+        if (!double.IsFinite(pMean)) throw new ArgumentOutOfRangeException(nameof(pMean), pMean, "pMean must be finite (EDM: −1.2).");
+        if (!(pStd > 0) || !double.IsFinite(pStd)) throw new ArgumentOutOfRangeException(nameof(pStd), pStd, "pStd must be finite and > 0 (EDM: 1.2).");
         TensorGuard.Batch(x0, denoiser.Device, nameof(x0));
         TensorGuard.DType(x0, denoiser.DType, nameof(x0));
         TensorGuard.Labels(labels, x0.shape[0], denoiser.NumClasses, denoiser.Device);

@@ -46,6 +46,7 @@ public sealed partial class EdmTeacherTrainer : IDisposable
         _o = (options ?? new EdmTrainingOptions()).Clone();
         _o.Validate();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        Ema.CheckSameArchitecture(_ema, _network, nameof(ema));
         Ema.Copy(_ema, _network);
         foreach (var p in _ema.parameters()) p.requires_grad_(false);
         if (_o.UseRAdam) _radam = new RectifiedAdam(_network.parameters(), _o.LearningRate);
@@ -69,10 +70,15 @@ public sealed partial class EdmTeacherTrainer : IDisposable
 
     /// <summary>One iteration; returns the mean loss.</summary>
     /// <param name="batch">Returns clean data and class ids (or null); disposed after the iteration.</param>
+    /// <exception cref="InvalidOperationException">Called inside <c>torch.inference_mode()</c> (gradients cannot be
+    /// computed there; <c>no_grad()</c> is lifted for the step).</exception>
     /// <exception cref="TrainingDivergedException">The loss was not finite; no weight was changed.</exception>
     public double TrainStep(Func<Generator, (Tensor X0, Tensor? Labels)> batch)
     {
         if (batch is null) throw new ArgumentNullException(nameof(batch));
+        if (is_inference_mode_enabled())
+            throw new InvalidOperationException("Training needs autograd, which torch.inference_mode() forbids; call TrainStep/Train outside that block.");
+        using var grad = enable_grad();   // a caller's no_grad() would otherwise leave the loss without a graph
         using var scope = NewDisposeScope();
         var (x0, labels) = batch(_gen);
         _network.train();
@@ -109,6 +115,8 @@ public sealed partial class EdmTeacherTrainer : IDisposable
     {
         if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must be ≥ 0.");
         if (checkpointEvery < 0) throw new ArgumentOutOfRangeException(nameof(checkpointEvery), checkpointEvery, "checkpointEvery must be ≥ 0.");
+        if (checkpointPath is not null && string.IsNullOrWhiteSpace(checkpointPath))
+            throw new ArgumentException("checkpointPath must name a file, or be null for no checkpoints.", nameof(checkpointPath));
         for (long i = 0; i < steps; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -128,33 +136,66 @@ public sealed partial class EdmTeacherTrainer : IDisposable
             ["meta"] = TrainerState.Bytes(w => { w.Write(Step); w.Write(_o.Seed); w.Write(_o.UseRAdam); }),
             ["network"] = TrainerState.Module(_network),
             ["ema"] = TrainerState.Module(_ema),
-            ["optimizer"] = TrainerState.Bytes(w => { if (_radam is not null) _radam.Save(w); else _adam!.save_state_dict(w); }),
+            ["optimizer"] = SaveOptimizer(),
             ["rng"] = TrainerState.Generator(_gen),
         };
         CheckpointFile.Write(path, sections);
         Log.Checkpoint(_logger, Step, path);
     }
 
-    /// <summary>Restores everything <see cref="SaveCheckpoint"/> wrote; training then continues exactly.</summary>
+    /// <summary>
+    /// Restores everything <see cref="SaveCheckpoint"/> wrote; training then continues exactly. All or nothing: every
+    /// section is checked against this trainer before anything changes, so a checkpoint that does not fit leaves the
+    /// trainer exactly as it was.
+    /// </summary>
     /// <param name="path">Checkpoint file.</param>
-    /// <exception cref="InvalidDataException">The file is truncated, corrupt, lacks a section, or was written with the other optimiser.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or blank.</exception>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">The file is truncated, corrupt, lacks a section, was written with the other
+    /// optimiser, or for a network of another architecture (the message names the first offending key and both
+    /// shapes); the trainer is unchanged.</exception>
     public void LoadCheckpoint(string path)
     {
+        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("path must name a checkpoint file written by SaveCheckpoint.", nameof(path));
         var s = new TrainerState.Sections(path);
-        long step = 0;
-        s.Load("meta", r =>
+        var (step, radam) = s.Parse("meta", r => { long v = r.ReadInt64(); r.ReadUInt64(); return (v, r.ReadBoolean()); });
+        if (radam != _o.UseRAdam)
+            throw new InvalidDataException($"Checkpoint '{path}' was written with UseRAdam = {radam}; set the same optimiser to resume it.");
+        if (step < 0) throw new InvalidDataException($"Checkpoint '{path}' has a negative step count ({step}); it was not loaded.");
+        s.ValidateModule("network", _network);
+        s.ValidateModule("ema", _ema);
+        var rng = s.Need("rng");
+        TrainerState.ValidateGenerator(_gen, rng, path);
+        // torch.optim.Adam's own format is checked by length against this optimiser's (identical for the same
+        // parameters); RectifiedAdam checks its state in full.
+        var optimizer = s.Need("optimizer");
+        var own = SaveOptimizer();
+        if (_adam is not null && optimizer.Length != own.Length)
+            throw new InvalidDataException($"Checkpoint '{path}', section 'optimizer': {optimizer.Length} bytes, but this trainer's Adam state is {own.Length}; it was written for other parameters.");
+        TrainerState.AllOrNothing(path, () =>
         {
-            step = r.ReadInt64();
-            r.ReadUInt64();
-            if (r.ReadBoolean() != _o.UseRAdam)
-                throw new InvalidDataException($"Checkpoint '{path}' was written with UseRAdam = {!_o.UseRAdam}; set the same optimiser to resume it.");
+            var net = TrainerState.Snapshot(_network);
+            var ema = TrainerState.Snapshot(_ema);
+            var gen = TrainerState.Generator(_gen);
+            return () => { net(); ema(); LoadOptimizer(own); TrainerState.RestoreGenerator(_gen, gen); };
+        }, () =>
+        {
+            s.LoadModule("network", _network);
+            s.LoadModule("ema", _ema);
+            LoadOptimizer(optimizer);
+            TrainerState.RestoreGenerator(_gen, rng);
         });
-        s.LoadModule("network", _network);
-        s.LoadModule("ema", _ema);
-        s.Load("optimizer", r => { if (_radam is not null) _radam.Load(r); else _adam!.load_state_dict(r); });
-        TrainerState.RestoreGenerator(_gen, s.Need("rng"));
         Step = step;
         Log.Resumed(_logger, Step, path);
+    }
+
+    private byte[] SaveOptimizer() => TrainerState.Bytes(w => { if (_radam is not null) _radam.Save(w); else _adam!.save_state_dict(w); });
+
+    private void LoadOptimizer(byte[] bytes)
+    {
+        using var r = new BinaryReader(new MemoryStream(bytes), System.Text.Encoding.UTF8);
+        if (_radam is not null) _radam.Load(r); else _adam!.load_state_dict(r);
+        if (r.BaseStream.Position != bytes.Length) throw new InvalidDataException($"The optimiser state has {bytes.Length - r.BaseStream.Position} unexpected bytes at its end.");
     }
 
     /// <summary>Disposes the optimiser and generator (never the networks).</summary>

@@ -46,7 +46,7 @@ internal sealed class EdmTrainingOptionsValidator : IValidateOptions<EdmTraining
     public ValidateOptionsResult Validate(string? name, EdmTrainingOptions o)
     {
         if (o is null) return ValidateOptionsResult.Fail("EdmTrainingOptions must not be null.");
-        if (!(o.LearningRate > 0) || !double.IsFinite(o.LearningRate)) return Fail($"LearningRate = {o.LearningRate}: must be finite and > 0 (EDM: 1e-3).");
+        if (!(o.LearningRate > 0 && o.LearningRate <= 1)) return Fail($"LearningRate = {o.LearningRate}: must lie in (0, 1] (EDM: 1e-3).");
         if (!(o.EmaRate >= 0 && o.EmaRate < 1)) return Fail($"EmaRate = {o.EmaRate}: must lie in [0, 1).");
         if (!double.IsFinite(o.PMean)) return Fail($"PMean = {o.PMean}: must be finite (EDM: −1.2).");
         if (!(o.PStd > 0) || !double.IsFinite(o.PStd)) return Fail($"PStd = {o.PStd}: must be finite and > 0 (EDM: 1.2).");

@@ -21,7 +21,7 @@ public static class Ema
         using var noGrad = no_grad();
         var avg = average.named_parameters().ToList();
         var src = source.named_parameters().ToList();
-        CheckSameShape(avg.Select(p => (p.name, p.parameter.shape)).ToList(), src.Select(p => (p.name, p.parameter.shape)).ToList());
+        CheckSameShape(avg.Select(p => (p.name, p.parameter.shape)).ToList(), src.Select(p => (p.name, p.parameter.shape)).ToList(), nameof(average));
         for (int i = 0; i < avg.Count; i++)
             avg[i].parameter.mul_(mu).add_(src[i].parameter, alpha: 1 - mu);
         CopyBuffers(average, source);
@@ -37,7 +37,7 @@ public static class Ema
         using var noGrad = no_grad();
         var dst = destination.named_parameters().ToList();
         var src = source.named_parameters().ToList();
-        CheckSameShape(dst.Select(p => (p.name, p.parameter.shape)).ToList(), src.Select(p => (p.name, p.parameter.shape)).ToList());
+        CheckSameShape(dst.Select(p => (p.name, p.parameter.shape)).ToList(), src.Select(p => (p.name, p.parameter.shape)).ToList(), nameof(destination));
         for (int i = 0; i < dst.Count; i++) dst[i].parameter.copy_(src[i].parameter);
         CopyBuffers(destination, source);
     }
@@ -66,12 +66,19 @@ public static class Ema
             if (src.TryGetValue(name, out var s) && s.shape.SequenceEqual(buffer.shape)) buffer.copy_(s);
     }
 
-    private static void CheckSameShape(System.Collections.Generic.List<(string name, long[] shape)> a, System.Collections.Generic.List<(string name, long[] shape)> b)
+    /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="paramName"/> when <paramref name="copy"/>
+    /// is not a network of <paramref name="original"/>'s architecture (same parameter names and shapes).</summary>
+    internal static void CheckSameArchitecture(nn.Module copy, nn.Module original, string paramName) =>
+        CheckSameShape(copy.named_parameters().Select(p => (p.name, p.parameter.shape)).ToList(),
+            original.named_parameters().Select(p => (p.name, p.parameter.shape)).ToList(), paramName);
+
+    private static void CheckSameShape(System.Collections.Generic.List<(string name, long[] shape)> a, System.Collections.Generic.List<(string name, long[] shape)> b, string paramName)
     {
         if (a.Count != b.Count)
-            throw new ArgumentException($"The two networks differ: {a.Count} vs {b.Count} parameters. An EMA needs a second instance of the same architecture.");
+            throw new ArgumentException($"The two networks differ: {a.Count} vs {b.Count} parameters. An EMA needs a second instance of the same architecture.", paramName);
         for (int i = 0; i < a.Count; i++)
             if (a[i].name != b[i].name || !a[i].shape.SequenceEqual(b[i].shape))
-                throw new ArgumentException($"Parameter {i} differs: '{a[i].name}' [{string.Join(",", a[i].shape)}] vs '{b[i].name}' [{string.Join(",", b[i].shape)}].");
+                throw new ArgumentException($"Parameter {i} differs: '{a[i].name}' [{string.Join(",", a[i].shape)}] vs '{b[i].name}' [{string.Join(",", b[i].shape)}]. " +
+                    "Build it with the same settings as the other network.", paramName);
     }
 }

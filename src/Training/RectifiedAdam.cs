@@ -36,7 +36,7 @@ public sealed class RectifiedAdam : IDisposable
     public RectifiedAdam(IEnumerable<Parameter> parameters, double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0)
     {
         _params = (parameters ?? throw new ArgumentNullException(nameof(parameters))).ToArray();
-        if (!(lr > 0)) throw new ArgumentOutOfRangeException(nameof(lr), lr, "The learning rate must be > 0.");
+        if (!(lr > 0 && lr <= 1)) throw new ArgumentOutOfRangeException(nameof(lr), lr, "The learning rate must lie in (0, 1] (CTM uses 4e-4).");
         if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "β₁ must lie in [0, 1).");
         if (!(beta2 >= 0 && beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "β₂ must lie in [0, 1).");
         if (!(eps >= 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, "ε must be ≥ 0.");
@@ -46,8 +46,15 @@ public sealed class RectifiedAdam : IDisposable
         _v = new Tensor?[_params.Length];
     }
 
-    /// <summary>Learning rate (may be changed between steps).</summary>
-    public double LearningRate { get; set; }
+    /// <summary>Learning rate in (0, 1] (may be changed between steps).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a value outside (0, 1].</exception>
+    public double LearningRate
+    {
+        get => _lr;
+        set => _lr = value > 0 && value <= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must lie in (0, 1].");
+    }
+
+    private double _lr;
 
     /// <summary>β₁.</summary>
     public double Beta1 { get; }
@@ -113,27 +120,69 @@ public sealed class RectifiedAdam : IDisposable
         }
     }
 
-    /// <summary>Restores what <see cref="Save"/> wrote.</summary>
+    /// <summary>Restores what <see cref="Save"/> wrote, all or nothing: the state is read and checked in full (counts,
+    /// dtypes and shapes against the parameters, lengths against the stream) before any moment is replaced.</summary>
     /// <param name="reader">Source.</param>
-    /// <exception cref="InvalidDataException">The state belongs to a different parameter list.</exception>
+    /// <exception cref="InvalidDataException">The state belongs to a different parameter list or is malformed; the
+    /// optimiser is unchanged.</exception>
     public void Load(BinaryReader reader)
     {
         if (reader is null) throw new ArgumentNullException(nameof(reader));
-        long step = reader.ReadInt64();
-        int n = reader.ReadInt32();
-        if (n != _params.Length)
-            throw new InvalidDataException($"The optimiser state has {n} parameters but this optimiser has {_params.Length}.");
-        for (int i = 0; i < n; i++)
+        var m = new Tensor?[_params.Length];
+        var v = new Tensor?[_params.Length];
+        try
         {
-            bool has = reader.ReadBoolean();
-            _m[i]?.Dispose(); _v[i]?.Dispose(); _m[i] = null; _v[i] = null;
-            if (!has) continue;
-            var m = zeros_like(_params[i]).DetachFromDisposeScope();
-            var v = zeros_like(_params[i]).DetachFromDisposeScope();
-            m.Load(reader); v.Load(reader);
-            _m[i] = m; _v[i] = v;
+            long step;
+            int n;
+            try { step = reader.ReadInt64(); n = reader.ReadInt32(); }
+            catch (EndOfStreamException e) { throw new InvalidDataException("The optimiser state is truncated.", e); }
+            if (step < 0) throw new InvalidDataException($"The optimiser state has a negative step count ({step}).");
+            if (n != _params.Length)
+                throw new InvalidDataException($"The optimiser state has {n} parameters but this optimiser has {_params.Length}.");
+            for (int i = 0; i < n; i++)
+            {
+                bool has;
+                try { has = reader.ReadBoolean(); }
+                catch (EndOfStreamException e) { throw new InvalidDataException("The optimiser state is truncated.", e); }
+                if (!has) continue;
+                m[i] = ReadMoment(reader, i);
+                v[i] = ReadMoment(reader, i);
+            }
+            for (int i = 0; i < n; i++)
+            {
+                _m[i]?.Dispose(); _v[i]?.Dispose();
+                _m[i] = m[i]; _v[i] = v[i];
+                m[i] = null; v[i] = null;
+            }
+            _step = step;
         }
-        _step = step;
+        finally
+        {
+            for (int i = 0; i < m.Length; i++) { m[i]?.Dispose(); v[i]?.Dispose(); }
+        }
+    }
+
+    private Tensor ReadMoment(BinaryReader reader, int i)
+    {
+        var p = _params[i];
+        string where = $"The optimiser state of parameter {i}";
+        var h = SerializedState.ReadHeader(reader, where);
+        if (h.DType != p.dtype || !h.Shape.SequenceEqual(p.shape))
+            throw new InvalidDataException($"{where} is {h.DType} [{string.Join(", ", h.Shape)}] but the parameter is {p.dtype} [{string.Join(", ", p.shape)}].");
+        var t = empty(p.shape, p.dtype, CPU).DetachFromDisposeScope();
+        try
+        {
+            t.ReadBytesFromStream(reader.BaseStream);
+            if (p.device_type == DeviceType.CPU) return t;
+            var moved = t.to(p.device).DetachFromDisposeScope();
+            t.Dispose();
+            return moved;
+        }
+        catch
+        {
+            t.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Releases the moment tensors (never the parameters).</summary>

@@ -35,6 +35,43 @@ internal static class TrainerState
         generator.set_state(t);
     }
 
+    /// <summary>Checks a saved generator state against the generator it will be restored into (same length).</summary>
+    public static void ValidateGenerator(Generator generator, byte[] state, string path)
+    {
+        int own = Generator(generator).Length;
+        if (state.Length != own)
+            throw new InvalidDataException($"Checkpoint '{path}', section 'rng': {state.Length} bytes of generator state, but a CPU generator's state is {own} bytes.");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="apply"/> (the part of a load that changes state) so that a failure leaves everything as it
+    /// was: <paramref name="snapshot"/> captures the current state first and, if <paramref name="apply"/> throws, the
+    /// returned restore action puts it back before the exception (wrapped as <see cref="InvalidDataException"/> naming
+    /// the file unless it already is one) propagates.
+    /// </summary>
+    public static void AllOrNothing(string path, Func<Action> snapshot, Action apply)
+    {
+        var restore = snapshot();
+        try { apply(); }
+        catch (Exception e)
+        {
+            restore();
+            if (e is InvalidDataException && e.Message.Contains(path, StringComparison.Ordinal)) throw;
+            throw new InvalidDataException($"Checkpoint '{path}' could not be loaded ({e.Message}); nothing was changed.", e);
+        }
+    }
+
+    /// <summary>The current bytes of a module, and the action that writes them back.</summary>
+    public static Action Snapshot(nn.Module module)
+    {
+        var bytes = Module(module);
+        return () =>
+        {
+            using var r = new BinaryReader(new MemoryStream(bytes), System.Text.Encoding.UTF8);
+            module.load(r);
+        };
+    }
+
     /// <summary>The sections of a checkpoint file, with a lookup that explains a missing one.</summary>
     public sealed class Sections
     {
@@ -46,6 +83,28 @@ internal static class TrainerState
             _path = path;
             _s = CheckpointFile.Read(path);
         }
+
+        /// <summary>Checks that section <paramref name="name"/> exists and fits <paramref name="module"/> (keys, dtypes, shapes).</summary>
+        public void ValidateModule(string name, nn.Module module) => SerializedState.ValidateModule(Need(name), module, _path, name);
+
+        /// <summary>Reads section <paramref name="name"/> with <paramref name="read"/>, which must consume all of it.</summary>
+        public T Parse<T>(string name, Func<BinaryReader, T> read)
+        {
+            var bytes = Need(name);
+            using var r = new BinaryReader(new MemoryStream(bytes), System.Text.Encoding.UTF8);
+            T value;
+            try { value = read(r); }
+            catch (EndOfStreamException e) { throw new InvalidDataException($"Checkpoint '{_path}', section '{name}' is truncated.", e); }
+            catch (InvalidDataException e) when (!e.Message.Contains(_path, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"Checkpoint '{_path}', section '{name}': {e.Message}", e);
+            }
+            if (r.BaseStream.Position != bytes.Length)
+                throw new InvalidDataException($"Checkpoint '{_path}', section '{name}' has {bytes.Length - r.BaseStream.Position} unexpected bytes at its end.");
+            return value;
+        }
+
+        public bool Has(string name) => _s.ContainsKey(name);
 
         public byte[] Need(string name) => _s.TryGetValue(name, out var b) ? b
             : throw new InvalidDataException($"Checkpoint '{_path}' has no '{name}' section; it was written by a trainer with a different set-up.");

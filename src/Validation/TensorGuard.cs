@@ -62,6 +62,7 @@ internal static class TensorGuard
     public static void Times(Tensor t, long batch, double lower, double upper, string paramName, string what)
     {
         if (t is null) throw new ArgumentNullException(paramName);
+        if (t.IsInvalid) throw new ArgumentException($"{paramName} has been disposed.", paramName);
         if (!(t.dim() == 0 || (t.dim() == 1 && t.shape[0] == batch)))
             throw new ArgumentException($"{paramName} must be a scalar or have shape [{batch}] (one value per sample), got [{Shape(t)}].", paramName);
         if (!t.is_floating_point())
@@ -99,6 +100,7 @@ internal static class TensorGuard
                 throw new ArgumentNullException("labels", $"This model is class-conditional ({numClasses} classes): pass labels, an int64 tensor of shape [{batch}].");
             return;
         }
+        if (labels.IsInvalid) throw new ArgumentException("labels has been disposed.", "labels");
         if (numClasses == 0)
             throw new ArgumentException("This model is unconditional: pass labels = null.", "labels");
         if (labels.dim() != 1 || labels.shape[0] != batch)

@@ -112,6 +112,10 @@ public abstract class PreconditionedModel
     /// <summary>The device of the network's weights.</summary>
     public Device Device => Net.Device;
 
-    /// <summary>The dtype of the network's weights (inputs must match).</summary>
+    /// <summary>
+    /// The dtype inputs and outputs must have: the network's weights' dtype, or float32 when the weights are bfloat16 or
+    /// float16 — reduced-precision inference (e.g. <c>network.to(ScalarType.BFloat16)</c>): only the network computes in
+    /// the reduced dtype, behind casts; the preconditioning, samplers and solvers stay float32.
+    /// </summary>
     public ScalarType DType => Net.DType ?? ScalarType.Float32;
 }

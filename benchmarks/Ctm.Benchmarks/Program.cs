@@ -3,6 +3,7 @@
 //   ./build.sh bench                 quality report: solver convergence orders, γ-sampling moment z-scores
 //   ./build.sh bench perf [--quick] [--suites a,b] [--device cpu|cuda] [--ctm FILE] [bdn args]  BenchmarkDotNet ratio suites,
 //                                    training breakdown, memory, likelihood; PASS/FAIL per target (docs/performance.md)
+//   ./build.sh bench perf-bf16 --ctm FILE [--cache DIR] [--seeds 3]  bfloat16 vs float32 MNIST FD check on a trained CTM
 //   ./build.sh bench perf-sampling [bdn args]  the original BenchmarkDotNet sampling throughput (CTM MLP, teacher Heun)
 //   ./build.sh bench toy2d [--quick]  2-D targets: teacher vs CTM tables for both data sets, plus ablations
 //   ./build.sh bench likelihood [--quick] [--threads N]  PF-ODE likelihood vs closed forms; NLL of a trained 2-D CTM
@@ -91,10 +92,18 @@ perf.SetAction(r =>
     var chosen = r.GetValue(suites)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     return Ctm.Benchmarks.Perf.PerfCommand.Run(chosen, r.GetValue(quick), r.GetValue(perfFast), r.GetValue(perfCtm), r.UnmatchedTokens.ToArray());
 });
+var bfCtm = new Option<string>("--ctm") { Description = "A trained MNIST CTM (TrainedModel file set, e.g. from ./build.sh mnist --save-ctm FILE).", Required = true };
+var bfSeeds = SampleConsole.Option("--seeds", "Noise seeds per comparison.", 3);
+var bfCache = new Option<string?>("--cache") { Description = "The MNIST sample's model cache holding the FD classifier [default: .cache/mnist/models]." };
+var bf16 = new Command("perf-bf16", "bfloat16 vs float32 MNIST samples of a trained CTM: FD between them against the float32 run-to-run FD; PASS/FAIL.")
+{
+    bfCtm, bfSeeds, bfCache, data,
+};
+bf16.SetAction(r => Ctm.Benchmarks.Perf.Bf16Report.Quality(r.GetValue(bfCtm)!, r.GetValue(bfCache) ?? Path.Combine(".cache", "mnist", "models"), r.GetValue(data)!, r.GetValue(bfSeeds)));
 var sampling = new Command("perf-sampling", "The original BenchmarkDotNet sampling throughput (CTM MLP γ-sampling vs teacher Heun); arguments go to BenchmarkDotNet.")
 { TreatUnmatchedTokensAsErrors = false };
 sampling.SetAction(r => { BenchmarkSwitcher.FromTypes(new[] { typeof(SamplingBenchmarks) }).Run(r.UnmatchedTokens.ToArray()); return 0; });
 
-var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, likelihood, mnist, mnistGamma, mnistSamplers, adm, perf, sampling };
+var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, likelihood, mnist, mnistGamma, mnistSamplers, adm, perf, bf16, sampling };
 root.SetAction(_ => { QualityReport.Run(Array.Empty<string>()); return 0; });
 return SampleConsole.Run(root, args);

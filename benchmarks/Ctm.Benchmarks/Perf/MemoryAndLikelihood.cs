@@ -37,10 +37,10 @@ internal static class MemoryReport
         using (var gen = new Generator(0))
         {
             var sampler = new GammaSampler(s.Model, s.SampleShape);
-            ok &= Track($"γ-sampling, MLP, B = 256, γ = 0.3, NFE 2", samplingCalls, () => { using var x = sampler.Sample(256, 0.3, 2, generator: gen); }, print);
+            ok &= Track($"γ-sampling, MLP, B = 64, γ = 0.3, NFE 2", samplingCalls, () => { using var x = sampler.Sample(64, 0.3, 2, generator: gen); }, print);
         }
-        using (var rig = new TrainingRig(PerfNet.Mlp, 256, 17))
-            ok &= Track("CtmTrainer iterations, MLP, B = 256, K = 17", trainingIterations, () => rig.Iteration(), print);
+        using (var rig = new TrainingRig(PerfNet.Mlp, 64, 17))
+            ok &= Track("CtmTrainer iterations, MLP, B = 64, K = 17", trainingIterations, () => rig.Iteration(), print);
         return ok;
     }
 

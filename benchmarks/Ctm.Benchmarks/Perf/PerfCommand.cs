@@ -17,7 +17,7 @@ namespace Ctm.Benchmarks.Perf;
 /// </summary>
 internal static class PerfCommand
 {
-    public static readonly string[] AllSuites = { "nfe", "heun", "train", "throughput", "breakdown", "memory", "likelihood" };
+    public static readonly string[] AllSuites = { "nfe", "heun", "train", "throughput", "breakdown", "memory", "likelihood", "bf16", "before-after" };
 
     /// <summary>Suites run only when named.</summary>
     public static readonly string[] ExtraSuites = { "probe" };
@@ -55,7 +55,7 @@ internal static class PerfCommand
 
         var config = ManualConfig.CreateEmpty().WithArtifactsPath(Path.Combine("artifacts", "perf", "bdn"));
         Summary? RunSuite(Type type) => interleavedOnly ? null : BenchmarkRunner.Run(type, config, bdnArgs);
-        double budget = quick ? 4 : 20;
+        double budget = quick ? 4 : 10;
 
         if (suites.Contains("nfe"))
         {
@@ -133,7 +133,7 @@ internal static class PerfCommand
             Print("");
             foreach (var (net, batch, k) in new[] { (PerfNet.Mlp, 256, 17), (PerfNet.Mnist, 64, 10) })
             {
-                var (overhead, _) = TrainingBreakdown.Run(net, batch, k, quick ? 6 : 40, Print);
+                var (overhead, _) = TrainingBreakdown.Run(net, batch, k, quick ? 6 : net == PerfNet.Mlp ? 40 : 12, Print);
                 Target($"iteration overhead beyond passes + adaptive grads [{net}, B={batch}, K={k}]", overhead * 100, "≤", 15, " %");
                 Print("");
             }
@@ -145,6 +145,20 @@ internal static class PerfCommand
             bool flat = MemoryReport.Run(quick ? 1000 : 10_000, quick ? 200 : 2_000, Print);
             targets.Add($"{(flat ? "PASS" : "FAIL")}  memory flat (no live tensor left behind, RSS growth in the second half < 2 % + 8 MB)");
             Console.WriteLine(targets[^1]);
+            Print("");
+        }
+        if (suites.Contains("bf16"))
+        {
+            Print("## bfloat16 inference on CPU (process CPU time, interleaved, 1 thread)");
+            Print("");
+            Bf16Report.Speed(quick, budget, Print, (w, v, op, l) => Target(w, v, op, l));
+            Print("");
+        }
+        if (suites.Contains("before-after"))
+        {
+            Print("## Optimisations: the code on main (replicated) vs now, interleaved (process CPU time, 1 thread)");
+            Print("");
+            BeforeAfter.Run(quick ? 3 : 8, Print);
             Print("");
         }
         if (suites.Contains("probe"))

@@ -23,7 +23,7 @@ public class NfeVsForwardBenchmarks : IDisposable
 {
     private sealed class Cfg : BenchmarkDotNet.Configs.ManualConfig
     {
-        public Cfg() { Add(PerfEnvironment.Config(PerfEnvironment.RatioJob(warmup: 3, iterations: 15))); }
+        public Cfg() { Add(PerfEnvironment.Config(PerfEnvironment.RatioJob(warmup: 2, iterations: 8))); }
     }
 
     private PerfSubject _s = null!;
@@ -104,7 +104,7 @@ public class CtmVsHeunBenchmarks : IDisposable
 {
     private sealed class Cfg : BenchmarkDotNet.Configs.ManualConfig
     {
-        public Cfg() { Add(PerfEnvironment.Config(PerfEnvironment.RatioJob(warmup: 2, iterations: 10))); }
+        public Cfg() { Add(PerfEnvironment.Config(PerfEnvironment.RatioJob(warmup: 1, iterations: 6))); }
     }
 
     private PerfSubject _s = null!;
@@ -177,7 +177,7 @@ public class ThroughputBenchmarks : IDisposable
 {
     private sealed class Cfg : BenchmarkDotNet.Configs.ManualConfig
     {
-        public Cfg() { Add(PerfEnvironment.Config(PerfEnvironment.WallJob(warmup: 2, iterations: 10))); }
+        public Cfg() { Add(PerfEnvironment.Config(PerfEnvironment.WallJob(warmup: 1, iterations: 6))); }
     }
 
     private PerfSubject _s = null!;

@@ -14,6 +14,8 @@
 #   ./build.sh pack            produce the Ctm.Core NuGet package into artifacts/packages
 #
 # Environment: CTM_BACKEND=TorchSharp-cuda-linux picks another libtorch bundle for the hosts (default TorchSharp-cpu).
+#              CTM_DEVICE=cuda[:N] runs the device-parameterised tests (DeviceTests) and bench perf on that device; where
+#              CUDA is not available they say so and skip (default cpu: the same code paths on the CPU).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -130,7 +132,15 @@ run_tests() {
   export CTM_PACKAGE_DIR="$ROOT/artifacts/packages"
   local results="$ROOT/artifacts/test-results"
   rm -rf "$results"; mkdir -p "$results"
-  say "dotnet test tests/Ctm.Core.Tests ($CONFIG, $BACKEND)"
+  local device="${CTM_DEVICE:-cpu}"
+  if [[ "$device" == cuda* ]]; then
+    if [[ "$BACKEND" != *cuda* ]]; then
+      say "CTM_DEVICE=$device but the libtorch backend is $BACKEND (no CUDA): the device tests (DeviceTests) will be skipped. On a GPU machine run: CTM_BACKEND=TorchSharp-cuda-linux CTM_DEVICE=$device ./build.sh test"
+    else
+      say "CTM_DEVICE=$device: the device tests (DeviceTests: samplers, loss, trainer step, SongUNet forward and loading, bf16/f16) run on $device; without a GPU they are skipped"
+    fi
+  fi
+  say "dotnet test tests/Ctm.Core.Tests ($CONFIG, $BACKEND, device ${device})"
   local rc=0
   dotnet test tests/Ctm.Core.Tests/Ctm.Core.Tests.csproj "${MSBUILD_ARGS[@]}" --no-build \
     --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@" || rc=$?
@@ -165,7 +175,7 @@ case "$cmd" in
   test)  run_tests "$@" ;;
   demo)  setup; dotnet run --project samples/Ctm.Samples.Toy2D "${MSBUILD_ARGS[@]}" -- "$@" ;;
   demo-analytic) setup; dotnet run --project samples/Ctm.Samples.Gaussian2D "${MSBUILD_ARGS[@]}" -- "$@" ;;
-  bench) setup; if [[ "${1:-}" == mnist* ]]; then fetch_mnist; fi; dotnet run --project benchmarks/Ctm.Benchmarks "${MSBUILD_ARGS[@]}" -- "$@" ;;
+  bench) setup; if [[ "${1:-}" == mnist* || "${1:-}" == perf-bf16 ]]; then fetch_mnist; fi; dotnet run --project benchmarks/Ctm.Benchmarks "${MSBUILD_ARGS[@]}" -- "$@" ;;
   mnist-data) fetch_mnist ;;
   mnist) setup; fetch_mnist; dotnet run --project samples/Ctm.Samples.Mnist "${MSBUILD_ARGS[@]}" -- "$@" ;;
   edit)  setup; fetch_mnist; dotnet run --project samples/Ctm.Samples.Editing "${MSBUILD_ARGS[@]}" -- "$@" ;;

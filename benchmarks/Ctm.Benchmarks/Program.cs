@@ -1,7 +1,10 @@
 // Ctm.Core benchmarks. Speed and quality targets live here (printed numbers), not in timed unit tests.
 //
 //   ./build.sh bench                 quality report: solver convergence orders, γ-sampling moment z-scores
-//   ./build.sh bench perf [bdn args] BenchmarkDotNet throughput of sampling (CTM MLP, teacher Heun)
+//   ./build.sh bench perf [--quick] [--suites a,b] [--device cpu|cuda] [--ctm FILE] [bdn args]  BenchmarkDotNet ratio suites,
+//                                    training breakdown, memory, likelihood; PASS/FAIL per target (docs/performance.md)
+//   ./build.sh bench perf-bf16 --ctm FILE [--cache DIR] [--seeds 3]  bfloat16 vs float32 MNIST FD check on a trained CTM
+//   ./build.sh bench perf-sampling [bdn args]  the original BenchmarkDotNet sampling throughput (CTM MLP, teacher Heun)
 //   ./build.sh bench toy2d [--quick] [--seeds 0,1,2] [--ablations] [--out DIR]  2-D targets over seeds (demo settings), plus ablations
 //   ./build.sh bench likelihood [--quick] [--threads N]  PF-ODE likelihood vs closed forms; NLL of a trained 2-D CTM
 //   ./build.sh bench mnist [--quick] [--data DIR]  MNIST: classifier (FD features), teacher, CTM with GAN; FD table and targets
@@ -86,8 +89,34 @@ batches.Validators.Add(v =>
 var repeats = SampleConsole.Option("--repeats", "Timed runs per batch size (after one warm-up).", 3);
 var adm = new Command("adm", "ImageNet-64 ADM network: parameter counts of the student and teacher, NFE-1 CPU time per image.") { threads, batches, repeats };
 adm.SetAction(r => { AdmReport.Run(r.GetValue(threads), AdmReport.ParseBatches(r.GetValue(batches))!, r.GetValue(repeats)); return 0; });
-var perf = new Command("perf", "BenchmarkDotNet throughput of sampling; further arguments go to BenchmarkDotNet.") { TreatUnmatchedTokensAsErrors = false };
-perf.SetAction(r => { BenchmarkSwitcher.FromAssembly(typeof(SamplingBenchmarks).Assembly).Run(r.UnmatchedTokens.ToArray()); return 0; });
+var suites = SampleConsole.Option("--suites", "Perf suites, comma-separated: " + string.Join(",", Ctm.Benchmarks.Perf.PerfCommand.AllSuites) + ".",
+    string.Join(",", Ctm.Benchmarks.Perf.PerfCommand.AllSuites));
+var perfDevice = new Option<string?>("--device") { Description = "cpu or cuda[:N] (default: $CTM_DEVICE, else cpu); without CUDA a cuda run says so and skips." };
+var perfCtm = new Option<string?>("--ctm") { Description = "A trained MNIST CTM (TrainedModel file set) for the likelihood suite; default: an untrained network of the same configuration." };
+var perfFast = SampleConsole.Flag("--interleaved-only", "Skip the BenchmarkDotNet runs: only the interleaved CPU-time ratios and the reports (quick before/after checks).");
+var perf = new Command("perf", "BenchmarkDotNet ratio suites (NFE vs forwards, CTM vs Heun, training iteration vs passes, throughput), " +
+    "training breakdown, memory and likelihood reports with PASS/FAIL targets; further arguments go to BenchmarkDotNet.")
+{
+    quick, suites, perfDevice, perfCtm, perfFast,
+};
+perf.TreatUnmatchedTokensAsErrors = false;
+perf.SetAction(r =>
+{
+    if (r.GetValue(perfDevice) is { } dev) Environment.SetEnvironmentVariable(Ctm.Benchmarks.Perf.PerfEnvironment.DeviceVariable, dev);
+    var chosen = r.GetValue(suites)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    return Ctm.Benchmarks.Perf.PerfCommand.Run(chosen, r.GetValue(quick), r.GetValue(perfFast), r.GetValue(perfCtm), r.UnmatchedTokens.ToArray());
+});
+var bfCtm = new Option<string>("--ctm") { Description = "A trained MNIST CTM (TrainedModel file set, e.g. from ./build.sh mnist --save-ctm FILE).", Required = true };
+var bfSeeds = SampleConsole.Option("--seeds", "Noise seeds per comparison.", 3);
+var bfCache = new Option<string?>("--cache") { Description = "The MNIST sample's model cache holding the FD classifier [default: .cache/mnist/models]." };
+var bf16 = new Command("perf-bf16", "bfloat16 vs float32 MNIST samples of a trained CTM: FD between them against the float32 run-to-run FD; PASS/FAIL.")
+{
+    bfCtm, bfSeeds, bfCache, data,
+};
+bf16.SetAction(r => Ctm.Benchmarks.Perf.Bf16Report.Quality(r.GetValue(bfCtm)!, r.GetValue(bfCache) ?? Path.Combine(".cache", "mnist", "models"), r.GetValue(data)!, r.GetValue(bfSeeds)));
+var sampling = new Command("perf-sampling", "The original BenchmarkDotNet sampling throughput (CTM MLP γ-sampling vs teacher Heun); arguments go to BenchmarkDotNet.")
+{ TreatUnmatchedTokensAsErrors = false };
+sampling.SetAction(r => { BenchmarkSwitcher.FromTypes(new[] { typeof(SamplingBenchmarks) }).Run(r.UnmatchedTokens.ToArray()); return 0; });
 
 var kills = SampleConsole.Option("--kills", "SIGKILLs at random moments.", 20);
 var killSteps = SampleConsole.Option("--steps", "Training iterations of the run (a checkpoint after each).", 200);
@@ -99,6 +128,6 @@ var killChild = new Command("kill-save-child", "The training child of kill-save 
 killChild.Hidden = true;
 killChild.SetAction(r => KillDuringSaveReport.Child(r.GetValue(killDir)!, r.GetValue(killSteps)));
 
-var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, likelihood, mnist, mnistGamma, mnistSamplers, adm, perf, killSave, killChild };
+var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, likelihood, mnist, mnistGamma, mnistSamplers, adm, perf, bf16, sampling, killSave, killChild };
 root.SetAction(_ => { QualityReport.Run(Array.Empty<string>()); return 0; });
 return SampleConsole.Run(root, args);

@@ -75,13 +75,32 @@ public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, 
     }
 
     /// <inheritdoc cref="ITrajectoryModel.Jump(Tensor, double, double, Tensor?)" />
-    public Tensor Jump(Tensor x, double t, double s, Tensor? labels = null) => ScalarTimes.Jump(this, x, t, s, labels);
+    public Tensor Jump(Tensor x, double t, double s, Tensor? labels = null)
+    {
+        Validate(x, t, s, labels);
+        return JumpScalar(x, t, s, labels);
+    }
 
     /// <inheritdoc cref="ITrajectoryModel.Predict(Tensor, double, double, Tensor?)" />
-    public Tensor Predict(Tensor x, double t, double s, Tensor? labels = null) => ScalarTimes.Predict(this, x, t, s, labels);
+    public Tensor Predict(Tensor x, double t, double s, Tensor? labels = null)
+    {
+        Validate(x, t, s, labels);
+        return PreconditionScalar(x, t, s, labels);
+    }
 
     /// <inheritdoc cref="IDenoiser.Denoise(Tensor, double, Tensor?)" />
-    public Tensor Denoise(Tensor x, double sigma, Tensor? labels = null) => ScalarTimes.Denoise(this, x, sigma, labels);
+    public Tensor Denoise(Tensor x, double sigma, Tensor? labels = null)
+    {
+        Validate(x, sigma, sigma, labels, nameof(sigma), nameof(sigma));
+        return PreconditionScalar(x, sigma, sigma, labels);
+    }
+
+    /// <summary>G = (s/t)·x + (1 − s/t)·g with host scalings: g.lerp(x, s/t).</summary>
+    private Tensor JumpScalar(Tensor x, double t, double s, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        return PreconditionScalar(x, t, s, labels).lerp(x, s / t).MoveToOuterDisposeScope();
+    }
 
     /// <summary>
     /// The raw network output F(c_in(t)·x_t, c_noise(t), c_noise(s)), e.g. to compare with a reference implementation
@@ -109,25 +128,50 @@ public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, 
     /// <summary>G without input checks, for inner loops that already validated (training losses, samplers).</summary>
     internal Tensor JumpUnchecked(Tensor x, Tensor t, Tensor s, Tensor? labels)
     {
+        if (IsHostScalar(t) && IsHostScalar(s)) return JumpScalar(x, t.ToDouble(), s.ToDouble(), labels);
         using var scope = NewDisposeScope();
-        var g = PredictUnchecked(x, t, s, labels);
-        return CtmJump.Apply(x, g, TimeBroadcast.ToBatch(t, x), TimeBroadcast.ToBatch(s, x)).MoveToOuterDisposeScope();
+        var (tv, tb, sv, sb) = Times(x, t, s);
+        // G = (s/t)·x + (1 − s/t)·g = g.lerp(x, s/t)
+        return PreconditionVector(x, tv, tb, sv, labels).lerp(x, sb / tb).MoveToOuterDisposeScope();
     }
 
-    /// <summary>g without input checks.</summary>
+    /// <summary>g without input checks: c_skip(t)·x + c_out(t)·F (EDM scalings depend on t only).</summary>
     internal Tensor PredictUnchecked(Tensor x, Tensor t, Tensor s, Tensor? labels)
     {
+        if (IsHostScalar(t) && IsHostScalar(s)) return PreconditionScalar(x, t.ToDouble(), s.ToDouble(), labels);
         using var scope = NewDisposeScope();
-        var tb = TimeBroadcast.ToBatch(t, x);
-        var f = RawOutputUnchecked(x, t, s, labels);
-        // g = c_skip(t)·x + c_out(t)·F   (EDM scalings depend on t only)
-        var g = EdmPreconditioning.CSkip(tb, SigmaData) * x + EdmPreconditioning.COut(tb, SigmaData) * f;
-        return g.MoveToOuterDisposeScope();
+        var (tv, tb, sv, _) = Times(x, t, s);
+        return PreconditionVector(x, tv, tb, sv, labels).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>t and s as [B] vectors and as [B, 1, …] (s reuses t's tensors when it is the same tensor).</summary>
+    private static (Tensor T, Tensor TB, Tensor S, Tensor SB) Times(Tensor x, Tensor t, Tensor s)
+    {
+        var shape = BatchShape(x);
+        var tv = TimeBroadcast.ToVector(t, x);
+        var tb = tv.reshape(shape);
+        if (ReferenceEquals(s, t)) return (tv, tb, tv, tb);
+        var sv = TimeBroadcast.ToVector(s, x);
+        return (tv, tb, sv, sv.reshape(shape));
     }
 
     Tensor IUncheckedTrajectoryModel.JumpUnchecked(Tensor x, Tensor t, Tensor s, Tensor? labels) => JumpUnchecked(x, t, s, labels);
 
     Tensor IUncheckedModel.DenoiseUnchecked(Tensor x, Tensor sigma, Tensor? labels) => PredictUnchecked(x, sigma, sigma, labels);
+
+    private void Validate(Tensor x, double t, double s, Tensor? labels, string tName = "t", string sName = "s")
+    {
+        if (x is null) throw new ArgumentNullException(nameof(x));
+        if (!Settings.ValidateInputs) return;
+        var device = Device;
+        TensorGuard.Batch(x, device, nameof(x));
+        TensorGuard.DType(x, DType, nameof(x));
+        CheckTime(t, tName);
+        CheckTime(s, sName);
+        if (s > t * (1 + Schedules.KarrasSchedule.Tolerance))
+            throw new ArgumentException("s must not exceed t: a CTM jump goes from time t back to an earlier time s ≤ t (swap the arguments?).", sName);
+        TensorGuard.Labels(labels, x.shape[0], NumClasses, device);
+    }
 
     private void Validate(Tensor x, Tensor t, Tensor s, Tensor? labels, string tName = "t", string sName = "s")
     {

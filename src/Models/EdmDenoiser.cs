@@ -64,17 +64,27 @@ public sealed class EdmDenoiser : PreconditionedModel, IDenoiser, ITrainableMode
     }
 
     /// <inheritdoc cref="IDenoiser.Denoise(Tensor, double, Tensor?)" />
-    public Tensor Denoise(Tensor x, double sigma, Tensor? labels = null) => ScalarTimes.Denoise(this, x, sigma, labels);
+    public Tensor Denoise(Tensor x, double sigma, Tensor? labels = null)
+    {
+        if (x is null) throw new ArgumentNullException(nameof(x));
+        if (Settings.ValidateInputs)
+        {
+            TensorGuard.Batch(x, Device, nameof(x));
+            TensorGuard.DType(x, DType, nameof(x));
+            CheckTime(sigma, nameof(sigma));
+            TensorGuard.Labels(labels, x.shape[0], NumClasses, Device);
+        }
+        return PreconditionScalar(x, sigma, sigma, labels);
+    }
 
     Tensor IUncheckedModel.DenoiseUnchecked(Tensor x, Tensor sigma, Tensor? labels) => DenoiseUnchecked(x, sigma, labels);
 
     /// <summary>D without input checks (training inner loops).</summary>
     internal Tensor DenoiseUnchecked(Tensor x, Tensor sigma, Tensor? labels)
     {
+        if (IsHostScalar(sigma)) return PreconditionScalar(x, sigma.ToDouble(), sigma.ToDouble(), labels);
         using var scope = NewDisposeScope();
-        var sb = TimeBroadcast.ToBatch(sigma, x);
-        var cNoise = Net.TimeInput(TimeBroadcast.ToVector(sigma, x));
-        var f = Net.Call(EdmPreconditioning.CIn(sb, SigmaData) * x, cNoise, cNoise, labels);
-        return (EdmPreconditioning.CSkip(sb, SigmaData) * x + EdmPreconditioning.COut(sb, SigmaData) * f).MoveToOuterDisposeScope();
+        var v = TimeBroadcast.ToVector(sigma, x);
+        return PreconditionVector(x, v, v.reshape(BatchShape(x)), v, labels).MoveToOuterDisposeScope();
     }
 }

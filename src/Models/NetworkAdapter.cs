@@ -37,12 +37,35 @@ internal sealed class NetworkAdapter
         }
     }
 
-    public ScalarType? DType => Module.parameters().FirstOrDefault()?.dtype;
+    /// <summary>The dtype of the network's weights (null for a network without parameters).</summary>
+    public ScalarType? WeightDType => Module.parameters().FirstOrDefault()?.dtype;
 
-    /// <summary>Calls the network (through <c>call</c>, so hooks run) and checks that F has x's shape.</summary>
+    /// <summary>
+    /// The dtype the model works in around the network: the weights' dtype, except float32 for bfloat16/float16
+    /// weights (reduced-precision inference: the preconditioning, the sampler state and the ODE stay float32; only
+    /// the network runs in the weights' dtype).
+    /// </summary>
+    public ScalarType? DType => WeightDType is { } w && IsReduced(w) ? ScalarType.Float32 : WeightDType;
+
+    /// <summary>bfloat16 and float16: the dtypes whose networks the adapter runs behind float32 casts.</summary>
+    public static bool IsReduced(ScalarType dtype) => dtype is ScalarType.BFloat16 or ScalarType.Float16;
+
+    /// <summary>
+    /// Calls the network (through <c>call</c>, so hooks run) and checks that F has x's shape. A network with
+    /// bfloat16/float16 weights gets its inputs cast to that dtype and F cast back to x_in's dtype.
+    /// </summary>
     public Tensor Call(Tensor xIn, Tensor cNoiseT, Tensor cNoiseS, Tensor? labels)
     {
-        var f = _call(xIn, cNoiseT, cNoiseS, labels);
+        Tensor f;
+        if (WeightDType is { } w && IsReduced(w) && xIn.dtype != w)
+        {
+            using var scope = NewDisposeScope();
+            f = _call(xIn.to_type(w), cNoiseT.to_type(w), cNoiseS.to_type(w), labels).to_type(xIn.dtype).MoveToOuterDisposeScope();
+        }
+        else
+        {
+            f = _call(xIn, cNoiseT, cNoiseS, labels);
+        }
         if (!f.shape.SequenceEqual(xIn.shape))
             throw new InvalidOperationException($"The network returned shape [{string.Join(", ", f.shape)}] for an input of shape " +
                 $"[{string.Join(", ", xIn.shape)}]; a CTM/EDM network must return F with the input's shape.");

@@ -23,6 +23,67 @@ public abstract class PreconditionedModel
         Settings.Validate();
     }
 
+    /// <summary>
+    /// Host check of one time for the whole batch (the <see cref="double"/>-time overloads), with the messages of the
+    /// tensor checks: finite, and within [σ_min, σ_max] up to the grid tolerance.
+    /// </summary>
+    private protected void CheckTime(double t, string paramName)
+    {
+        if (!double.IsFinite(t))
+            throw new ArgumentException($"{paramName} contains NaN or infinite values; check the data scaling or the step that produced it.", paramName);
+        double tol = Schedules.KarrasSchedule.Tolerance;
+        if (t < SigmaMin * (1 - tol) || t > SigmaMax * (1 + tol))
+            throw new ArgumentOutOfRangeException(paramName, $"{paramName} has values in [{t}, {t}] but must lie in [σ_min, σ_max] = [{SigmaMin}, {SigmaMax}].");
+    }
+
+    /// <summary>Whether a time tensor is one CPU scalar, so its scalings can be computed on the host without a device sync.</summary>
+    private protected static bool IsHostScalar(Tensor t) => t.dim() == 0 && t.device_type == DeviceType.CPU;
+
+    /// <summary>
+    /// g = c_skip(t)·x + c_out(t)·F(c_in(t)·x, τ(t), τ(s)[, labels]) with one t and one s for the whole batch: the EDM
+    /// scalings are computed on the host in double, so a call costs the network plus three element-wise kernels
+    /// (c_in·x, c_skip·x + c_out·F) and the two time-input vectors, instead of a dozen small tensor operations.
+    /// </summary>
+    private protected Tensor PreconditionScalar(Tensor x, double t, double s, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        double sd = SigmaData, q = t * t + sd * sd, r = 1.0 / Math.Sqrt(q);
+        var b = new[] { x.shape[0] };
+        var tIn = Net.TimeInput(full(b, t, dtype: x.dtype, device: x.device));
+        var sIn = s == t ? tIn : Net.TimeInput(full(b, s, dtype: x.dtype, device: x.device));
+        var f = Net.Call(x * r, tIn, sIn, labels);
+        return (x * (sd * sd / q)).add(f, alpha: t * sd * r).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The same g for per-sample times (training): t broadcast once, c_in = (t² + σ_d²)^−½ computed once and
+    /// c_skip = σ_d²·c_in², c_out = t·σ_d·c_in derived from it.
+    /// </summary>
+    /// <param name="x">x_t.</param>
+    /// <param name="t">Times as [B] (already broadcast).</param>
+    /// <param name="tb">The same times shaped [B, 1, …] against x.</param>
+    /// <param name="s">End times [B] for the network's s input (t again for a denoiser).</param>
+    /// <param name="labels">Class ids or null.</param>
+    private protected Tensor PreconditionVector(Tensor x, Tensor t, Tensor tb, Tensor s, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        double sd = SigmaData;
+        var r = (tb.square() + sd * sd).rsqrt();
+        var tIn = Net.TimeInput(t);
+        var sIn = ReferenceEquals(s, t) ? tIn : Net.TimeInput(s);
+        var f = Net.Call(x * r, tIn, sIn, labels);
+        return (x * (r.square() * (sd * sd)) + f * (tb * r * sd)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>[B, 1, …, 1] with x's rank.</summary>
+    private protected static long[] BatchShape(Tensor x)
+    {
+        var shape = new long[x.dim()];
+        shape[0] = x.shape[0];
+        for (int i = 1; i < shape.Length; i++) shape[i] = 1;
+        return shape;
+    }
+
     /// <summary>Reads options from dependency injection.</summary>
     /// <param name="options">Options accessor.</param>
     private protected static CtmOptions FromDi(IOptions<CtmOptions> options) => (options ?? throw new ArgumentNullException(nameof(options))).Value;
@@ -51,6 +112,10 @@ public abstract class PreconditionedModel
     /// <summary>The device of the network's weights.</summary>
     public Device Device => Net.Device;
 
-    /// <summary>The dtype of the network's weights (inputs must match).</summary>
+    /// <summary>
+    /// The dtype inputs and outputs must have: the network's weights' dtype, or float32 when the weights are bfloat16 or
+    /// float16 — reduced-precision inference (e.g. <c>network.to(ScalarType.BFloat16)</c>): only the network computes in
+    /// the reduced dtype, behind casts; the preconditioning, samplers and solvers stay float32.
+    /// </summary>
     public ScalarType DType => Net.DType ?? ScalarType.Float32;
 }

@@ -38,6 +38,7 @@ public sealed partial class CtmTrainer : IDisposable
     private readonly CtmTrainingOptions _o;
     private readonly RectifiedAdam _optimizer;
     private readonly RectifiedAdam? _dOptimizer;
+    private readonly EmaPairs _targetPairs, _evalEmaPairs;
     private readonly Generator _gen;
     private readonly ILogger _logger;
 
@@ -65,6 +66,8 @@ public sealed partial class CtmTrainer : IDisposable
         Ema.CheckSameArchitecture(_evalEma, _student, nameof(evalEma));
         Ema.Copy(_target, _student);
         Ema.Copy(_evalEma, _student);
+        _targetPairs = Ema.Pairs(_target, _student);
+        _evalEmaPairs = Ema.Pairs(_evalEma, _student);
         foreach (var p in _target.parameters().Concat(_evalEma.parameters())) p.requires_grad_(false);
 
         // RectifiedAdam, not torch.optim.RAdam: TorchSharp 0.107's RAdam squares the learning rate (see RectifiedAdam).
@@ -133,8 +136,8 @@ public sealed partial class CtmTrainer : IDisposable
             CheckFinite(result);
             result.Total.backward();
             _optimizer.Step();
-            Ema.Update(_target, _student, _o.TargetEmaRate);
-            Ema.Update(_evalEma, _student, _o.EvalEmaRate);
+            _targetPairs.Update(_o.TargetEmaRate);
+            _evalEmaPairs.Update(_o.EvalEmaRate);
             breakdown = result.Breakdown;
         }
         Step++;

@@ -18,13 +18,26 @@ public static class Ema
         if (average is null) throw new ArgumentNullException(nameof(average));
         if (source is null) throw new ArgumentNullException(nameof(source));
         if (!(mu >= 0 && mu < 1)) throw new ArgumentOutOfRangeException(nameof(mu), mu, "μ must lie in [0, 1).");
-        using var noGrad = no_grad();
+        Pairs(average, source).Update(mu);
+    }
+
+    /// <summary>
+    /// The parameter and buffer pairs of two networks, matched and shape-checked once, for a loop that updates the
+    /// same average every iteration (the trainers): the per-call name matching and shape checks of
+    /// <see cref="Update"/> then happen at construction only.
+    /// </summary>
+    internal static EmaPairs Pairs(nn.Module average, nn.Module source)
+    {
         var avg = average.named_parameters().ToList();
         var src = source.named_parameters().ToList();
         CheckSameShape(avg.Select(p => (p.name, p.parameter.shape)).ToList(), src.Select(p => (p.name, p.parameter.shape)).ToList(), nameof(average));
-        for (int i = 0; i < avg.Count; i++)
-            avg[i].parameter.mul_(mu).add_(src[i].parameter, alpha: 1 - mu);
-        CopyBuffers(average, source);
+        var dstBuffers = new System.Collections.Generic.List<Tensor>();
+        var srcBuffers = new System.Collections.Generic.List<Tensor>();
+        var byName = source.named_buffers().ToDictionary(b => b.name, b => b.buffer);
+        foreach (var (name, buffer) in average.named_buffers())
+            if (byName.TryGetValue(name, out var sb) && sb.shape.SequenceEqual(buffer.shape)) { dstBuffers.Add(buffer); srcBuffers.Add(sb); }
+        return new EmaPairs(avg.Select(p => (Tensor)p.parameter).ToArray(), src.Select(p => (Tensor)p.parameter).ToArray(),
+            dstBuffers.ToArray(), srcBuffers.ToArray());
     }
 
     /// <summary>Copies every parameter and buffer of <paramref name="source"/> into <paramref name="destination"/>.</summary>
@@ -80,5 +93,26 @@ public static class Ema
             if (a[i].name != b[i].name || !a[i].shape.SequenceEqual(b[i].shape))
                 throw new ArgumentException($"Parameter {i} differs: '{a[i].name}' [{string.Join(",", a[i].shape)}] vs '{b[i].name}' [{string.Join(",", b[i].shape)}]. " +
                     "Build it with the same settings as the other network.", paramName);
+    }
+}
+
+/// <summary>Matched parameter and buffer lists of an average and its source (see <see cref="Ema.Pairs"/>).</summary>
+internal sealed class EmaPairs
+{
+    private readonly Tensor[] _avg, _src, _avgBuffers, _srcBuffers;
+
+    public EmaPairs(Tensor[] avg, Tensor[] src, Tensor[] avgBuffers, Tensor[] srcBuffers)
+    {
+        _avg = avg; _src = src; _avgBuffers = avgBuffers; _srcBuffers = srcBuffers;
+    }
+
+    /// <summary>θ_avg ← μ·θ_avg + (1 − μ)·θ as one in-place lerp per parameter; buffers copied. Under no_grad.</summary>
+    public void Update(double mu)
+    {
+        if (!(mu >= 0 && mu < 1)) throw new ArgumentOutOfRangeException(nameof(mu), mu, "μ must lie in [0, 1).");
+        using var noGrad = no_grad();
+        // lerp_(θ, 1 − μ) = θ_avg + (1 − μ)(θ − θ_avg): one kernel instead of mul_ then add_.
+        for (int i = 0; i < _avg.Length; i++) _avg[i].lerp_(_src[i], 1 - mu);
+        for (int i = 0; i < _avgBuffers.Length; i++) _avgBuffers[i].copy_(_srcBuffers[i]);
     }
 }

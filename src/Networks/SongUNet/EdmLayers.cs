@@ -48,7 +48,12 @@ internal sealed class EdmConv2d : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter? weight;
     private readonly Parameter? bias;
-    private readonly Tensor? resampleFilter;
+    // Named like its registered buffer: TorchSharp's Module.to(device or dtype) replaces a registered tensor and
+    // updates the field of the same name only, so a differently named field would keep the disposed original.
+    private readonly Tensor? resample_filter;
+    private Tensor? _kernel;           // the filter tiled per channel (×4 when up-sampling), for _kernelKey
+    private (ScalarType, DeviceType, int) _kernelKey;
+    private readonly object _kernelLock = new();
     private readonly long _in;
     private readonly bool _up, _down;
 
@@ -73,8 +78,8 @@ internal sealed class EdmConv2d : nn.Module<Tensor, Tensor>
             double sum = taps.Sum();
             using var f = tensor(taps.Select(v => (float)v).ToArray());
             // f = outer(f, f) / sum(f)²  as [1, 1, k, k]
-            this.resampleFilter = (outer(f, f) / (float)(sum * sum)).unsqueeze(0).unsqueeze(1);
-            register_buffer("resample_filter", this.resampleFilter);
+            resample_filter = (outer(f, f) / (float)(sum * sum)).unsqueeze(0).unsqueeze(1);
+            register_buffer("resample_filter", resample_filter);
         }
     }
 
@@ -84,16 +89,14 @@ internal sealed class EdmConv2d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        if (resampleFilter is not null)
+        if (resample_filter is not null)
         {
-            var f = resampleFilter.to(x.dtype);
-            long fPad = (f.shape[^1] - 1) / 2;
+            var kernel = Kernel(x);
+            long fPad = (resample_filter.shape[^1] - 1) / 2;
             if (_up)
-                x = nn.functional.conv_transpose2d(x, (f * 4).tile(new[] { _in, 1L, 1L, 1L }), groups: _in,
-                    strides: new[] { 2L, 2L }, padding: new[] { fPad, fPad });
+                x = nn.functional.conv_transpose2d(x, kernel, groups: _in, strides: new[] { 2L, 2L }, padding: new[] { fPad, fPad });
             if (_down)
-                x = nn.functional.conv2d(x, f.tile(new[] { _in, 1L, 1L, 1L }), groups: _in,
-                    strides: new[] { 2L, 2L }, padding: new[] { fPad, fPad });
+                x = nn.functional.conv2d(x, kernel, groups: _in, strides: new[] { 2L, 2L }, padding: new[] { fPad, fPad });
         }
         if (weight is not null)
         {
@@ -101,6 +104,34 @@ internal sealed class EdmConv2d : nn.Module<Tensor, Tensor>
             x = nn.functional.conv2d(x, weight, bias, padding: new[] { wPad, wPad });
         }
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The depthwise resampling kernel in x's dtype and device: a constant, built on first use and again only when the
+    /// dtype or device changes (it was three tensor operations per call).
+    /// </summary>
+    private Tensor Kernel(Tensor x)
+    {
+        var key = (x.dtype, x.device_type, x.device_index);
+        lock (_kernelLock) // samplers may share a network across threads
+        {
+            if (_kernel is null || _kernel.IsInvalid || _kernelKey != key)
+            {
+                _kernel?.Dispose();
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                var f = resample_filter!.to(x.dtype, x.device);
+                _kernel = (_up ? f * 4 : f).tile(new[] { _in, 1L, 1L, 1L }).DetachFromDisposeScope();
+                _kernelKey = key;
+            }
+            return _kernel;
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) { _kernel?.Dispose(); _kernel = null; }
+        base.Dispose(disposing);
     }
 }
 

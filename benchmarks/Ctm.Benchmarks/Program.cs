@@ -36,11 +36,8 @@ var toyLr = SampleConsole.Optional<double>("--ctm-lr", "CTM learning rate [defau
 var toy2d = new Command("toy2d", "2-D quality targets over seeds (the demo's settings), optionally with the ablations.") { quick, seeds, ablations, toyOut, toyLr };
 toy2d.SetAction(r =>
 {
-    var a = new List<string> { "--seeds", r.GetValue(seeds)!, "--out", r.GetValue(toyOut)! };
-    if (r.GetValue(quick)) a.Add("--quick");
-    if (r.GetValue(ablations)) a.Add("--ablations");
-    if (r.GetValue(toyLr) is double lr) { a.Add("--ctm-lr"); a.Add(lr.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
-    Toy2DReport.Run(a.ToArray());
+    var seedList = r.GetValue(seeds)!.Split(',').Select(v => ulong.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    Toy2DReport.Run(r.GetValue(quick), r.GetValue(ablations), r.GetValue(toyOut)!, seedList, r.GetValue(toyLr));
     return 0;
 });
 var likelihood = new Command("likelihood", "Exact likelihood checks and the NLL of a trained 2-D CTM.") { quick, threads };

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
@@ -19,15 +18,17 @@ namespace Ctm.Benchmarks;
 /// </summary>
 public static class Toy2DReport
 {
-    public static void Run(string[] args)
+    /// <summary>Runs the report.</summary>
+    /// <param name="quick">Smoke-run budgets.</param>
+    /// <param name="ablations">Also run the ablations on the first seed.</param>
+    /// <param name="outDir">Plots and the teacher cache.</param>
+    /// <param name="seeds">Seeds of the full-objective runs.</param>
+    /// <param name="ctmLearningRate">CTM learning rate; null = the demo's.</param>
+    public static void Run(bool quick, bool ablations, string outDir, ulong[] seeds, double? ctmLearningRate)
     {
-        bool quick = args.Contains("--quick");
-        bool ablations = args.Contains("--ablations");
-        string outDir = Arg(args, "--out") ?? "artifacts/toy2d-report";
-        var seeds = (Arg(args, "--seeds") ?? "0,1,2").Split(',').Select(s => ulong.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var baseCfg = new ToyConfig();
         if (quick) baseCfg = baseCfg with { TeacherSteps = 600, CtmSteps = 300, EvalSamples = 4000 };
-        if (Arg(args, "--ctm-lr") is { } lr) baseCfg = baseCfg with { CtmLearningRate = double.Parse(lr, CultureInfo.InvariantCulture) };
+        if (ctmLearningRate is double lr) baseCfg = baseCfg with { CtmLearningRate = lr };
 
         var jobs = new List<(string Variant, ulong Seed, Func<IToyData> Data, ToyConfig Cfg)>();
         foreach (var seed in seeds)
@@ -82,11 +83,5 @@ public static class Toy2DReport
         }
         foreach (var r in results) r.Data.Dispose();
         Console.WriteLine($"total {total.Elapsed.TotalMinutes:F1} min");
-    }
-
-    private static string? Arg(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

@@ -72,6 +72,12 @@ public sealed record ToyConfig
     public double GanWeight { get; init; } = 0.1;
     /// <summary>Discriminator learning rate (official 2e-3).</summary>
     public double DiscriminatorLearningRate { get; init; } = 2e-3;
+    /// <summary>The GAN's own time draw (<see cref="CtmTrainingOptions.GanSpecificTime"/>).</summary>
+    public bool GanSpecificTime { get; init; }
+    /// <summary>K′ of the GAN's time draw; 0 = N − 1.</summary>
+    public int GanMaxTeacherSteps { get; init; }
+    /// <summary>Distribution of k′.</summary>
+    public HeunStepStrategy GanStepStrategy { get; init; } = HeunStepStrategy.Uniform;
 
     /// <summary>The settings that decide the teacher, for a cache file name.</summary>
     public string TeacherKey => $"t{TeacherSteps}-smax{SigmaMax}-h{Hidden}-b{Blocks}-e{EmbeddingScale}-lr{TeacherLearningRate}-bs{Batch}-s{Seed}";
@@ -157,6 +163,9 @@ public static class Toy2DPipeline
             MaxTeacherSteps = c.MaxTeacherSteps,
             DiscriminatorLearningRate = c.DiscriminatorLearningRate,
             GanWeight = c.GanWeight,
+            GanSpecificTime = c.GanSpecificTime,
+            GanMaxTeacherSteps = c.GanMaxTeacherSteps > 0 ? c.GanMaxTeacherSteps : c.GridPoints - 1,
+            GanStepStrategy = c.GanStepStrategy,
             Seed = c.Seed + 1,
         };
         var sw = Stopwatch.StartNew();

@@ -106,7 +106,7 @@ public sealed class CtmLoss : ICtmLoss
                 "in its first argument (the estimate) and must not detach it or build a new tensor from numbers.");
 
         Tensor? lDsm = _o.DsmWeight > 0 ? DsmLoss(x0, labels, generator) : null;
-        Tensor? lG = withGan ? GanGeneratorLoss(xEst) : null;
+        Tensor? lG = withGan ? GanGeneratorLoss(_o.GanSpecificTime ? GanFake(x0, labels, generator).Fake : xEst) : null;
 
         double lambdaDsm = 1, lambdaGan = withGan ? 1 : 0;
         if (_o.AdaptiveWeights && (lDsm is not null || lG is not null))
@@ -132,9 +132,17 @@ public sealed class CtmLoss : ICtmLoss
         CheckBatch(x0, labels);
         if (_discriminator is null) throw new InvalidOperationException("This loss has no discriminator.");
         using var scope = NewDisposeScope();
-        int k = CtmTimeSampler.SampleSteps(_o.MaxTeacherSteps, _o.StepStrategy, generator);
+        int k;
         Tensor fake;
-        using (no_grad()) fake = EstimateAndTarget(x0, labels, generator, k, estimateOnly: true).Estimate;
+        using (no_grad())
+        {
+            if (_o.GanSpecificTime) (fake, k) = GanFake(x0, labels, generator);
+            else
+            {
+                k = CtmTimeSampler.SampleSteps(_o.MaxTeacherSteps, _o.StepStrategy, generator);
+                fake = EstimateAndTarget(x0, labels, generator, k, estimateOnly: true).Estimate;
+            }
+        }
         var realLogits = _discriminator.call(x0);
         var fakeLogits = _discriminator.call(fake.detach());
         var loss = nn.functional.relu(1 - realLogits).mean() + nn.functional.relu(1 + fakeLogits).mean();
@@ -201,6 +209,13 @@ public sealed class CtmLoss : ICtmLoss
         var karras = (maxInv + r * (minInv - maxInv)).pow(_rho);
         var sigma = cat(new[] { lognormal, karras }).clamp(_student.SigmaMin, _student.SigmaMax).to_type(x0.dtype);
         return EdmLoss.WeightedError(new UncheckedDenoiser(_student), x0, sigma, generator, labels, _student.SigmaData).mean().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The fake of <see cref="CtmTrainingOptions.GanSpecificTime"/>: an estimate from its own (k′, t′, s′, z′) draw, with graph.</summary>
+    private (Tensor Fake, int K) GanFake(Tensor x0, Tensor? labels, Generator generator)
+    {
+        int k = CtmTimeSampler.SampleSteps(_o.GanMaxTeacherSteps, _o.GanStepStrategy, generator);
+        return (EstimateAndTarget(x0, labels, generator, k, estimateOnly: true).Estimate, k);
     }
 
     private Tensor GanGeneratorLoss(Tensor xEst)

@@ -16,10 +16,11 @@ internal static class CtmTimeSampler
 {
     /// <summary>Probabilities of k = 1..K.</summary>
     /// <param name="maxSteps">K.</param>
-    /// <param name="strategy">Weighted (∝ k) or uniform.</param>
+    /// <param name="strategy">Weighted (∝ k), uniform, or fixed at K.</param>
     public static double[] StepProbabilities(int maxSteps, HeunStepStrategy strategy)
     {
         if (maxSteps < 1) throw new ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, "K must be ≥ 1.");
+        if (strategy == HeunStepStrategy.Fixed) return Enumerable.Range(1, maxSteps).Select(k => k == maxSteps ? 1.0 : 0.0).ToArray();
         var w = Enumerable.Range(1, maxSteps).Select(k => strategy == HeunStepStrategy.Weighted ? (double)k : 1.0).ToArray();
         double total = w.Sum();
         return w.Select(v => v / total).ToArray();
@@ -31,6 +32,7 @@ internal static class CtmTimeSampler
     /// <param name="generator">Source of randomness.</param>
     public static int SampleSteps(int maxSteps, HeunStepStrategy strategy, Generator generator)
     {
+        if (strategy == HeunStepStrategy.Fixed) return maxSteps;
         using var scope = NewDisposeScope();
         var p = tensor(StepProbabilities(maxSteps, strategy), dtype: ScalarType.Float64, device: generator.device);
         return (int)multinomial(p, 1, replacement: true, generator: generator).item<long>() + 1;

@@ -10,6 +10,9 @@ public enum HeunStepStrategy
     Weighted,
     /// <summary>k ~ U{1..K}.</summary>
     Uniform,
+    /// <summary>k = K every iteration (official <c>num_heun_step_random = False</c>). With K = N − 1 every draw is the
+    /// whole jump t = σ_max → s = σ_min, i.e. a one-step sample.</summary>
+    Fixed,
 }
 
 /// <summary>Where the CTM target's trajectory segment t → u comes from.</summary>
@@ -74,6 +77,22 @@ public sealed class CtmTrainingOptions
     /// <summary>Weight of the GAN term (<c>discriminator_weight</c>), multiplied by λ_GAN.</summary>
     public double GanWeight { get; set; } = 1.0;
 
+    /// <summary>
+    /// Whether the GAN's fake samples come from their own (k′, t′, s′) draw instead of the CTM term's (official
+    /// <c>gan_specific_time</c>; default false, the ImageNet-64 GAN command sets it). The fake is then
+    /// G_θ⁻(G_θ(x_t′, t′, s′), s′, σ_min) with k′ drawn by <see cref="GanStepStrategy"/> from {1..<see cref="GanMaxTeacherSteps"/>},
+    /// on generator and discriminator steps alike; it costs one more student forward and backward per generator step.
+    /// </summary>
+    public bool GanSpecificTime { get; set; }
+
+    /// <summary>K′, the largest k′ of the GAN's own time draw (official <c>gan_num_heun_step</c>: 17 for CIFAR-10, 39 for
+    /// ImageNet-64); must lie in [1, N − 1]. Used only with <see cref="GanSpecificTime"/>.</summary>
+    public int GanMaxTeacherSteps { get; set; } = 17;
+
+    /// <summary>Distribution of k′ (official <c>gan_heun_step_strategy = 'uniform'</c>). <see cref="HeunStepStrategy.Fixed"/>
+    /// with K′ = N − 1 makes every fake a one-step sample from σ_max.</summary>
+    public HeunStepStrategy GanStepStrategy { get; set; } = HeunStepStrategy.Uniform;
+
     /// <summary>Discriminator learning rate (RAdam, betas 0.5/0.9). Official: 2e-3.</summary>
     public double DiscriminatorLearningRate { get; set; } = 2e-3;
 
@@ -109,6 +128,10 @@ internal sealed class CtmTrainingOptionsValidator : IValidateOptions<CtmTraining
         if (!(o.DsmPStd > 0) || !double.IsFinite(o.DsmPStd)) return Fail($"DsmPStd = {o.DsmPStd}: must be finite and > 0 (official 1.2).");
         if (!(o.DsmUniformFraction > 0 && o.DsmUniformFraction <= 1)) return Fail($"DsmUniformFraction = {o.DsmUniformFraction}: must lie in (0, 1].");
         if (!(o.GanWeight >= 0) || !double.IsFinite(o.GanWeight)) return Fail($"GanWeight = {o.GanWeight}: must be finite and ≥ 0.");
+        if (o.GanSpecificTime && (o.GanMaxTeacherSteps < 1 || o.GanMaxTeacherSteps > o.GridPoints - 1))
+            return Fail($"GanMaxTeacherSteps = {o.GanMaxTeacherSteps}: with GanSpecificTime it must lie in [1, GridPoints − 1 = {o.GridPoints - 1}] (official 17 for N = 18).");
+        if (!Enum.IsDefined(o.StepStrategy)) return Fail($"StepStrategy = {(int)o.StepStrategy}: not a HeunStepStrategy value.");
+        if (!Enum.IsDefined(o.GanStepStrategy)) return Fail($"GanStepStrategy = {(int)o.GanStepStrategy}: not a HeunStepStrategy value.");
         if (o.GanStartStep < 0) return Fail($"GanStartStep = {o.GanStartStep}: must be ≥ 0.");
         if (!(o.DiscriminatorLearningRate > 0 && o.DiscriminatorLearningRate <= 1))
             return Fail($"DiscriminatorLearningRate = {o.DiscriminatorLearningRate}: must lie in (0, 1] (official 2e-3).");

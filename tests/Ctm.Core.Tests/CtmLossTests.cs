@@ -140,6 +140,64 @@ public class CtmLossTests
     }
 
     [Fact]
+    public void GanSpecificTime_FixedAtNMinus1_FakesAreOneStepSamples()
+    {
+        // gan_specific_time with k′ = K′ = N − 1: t′ = σ_max and s′ = σ_min for every sample, so the discriminator's fake is
+        // G_θ⁻(G_θ(x_0 + σ_max z, σ_max, σ_min), σ_min, σ_min), the one-step sample. The draws are replayed from a copy of
+        // the generator: the fixed k′ takes no randomness, then the n and m draws, then z.
+        const int N = 6;
+        var o = new MlpOptions { Dimension = 2, Hidden = 16, Blocks = 1 };
+        using var studentNet = new TrajectoryMlp(o);
+        using var targetNet = new TrajectoryMlp(o);
+        foreach (var p in targetNet.parameters()) p.requires_grad_(false);
+        var student = new CtmTrajectoryModel(studentNet);
+        var target = new CtmTrajectoryModel(targetNet);
+        using var spy = new SpyDiscriminator();
+        var options = new CtmTrainingOptions
+        {
+            TeacherMode = TeacherMode.SelfTeacher, GridPoints = N, MaxTeacherSteps = 2, GanEnabled = true, AdaptiveWeights = false,
+            GanSpecificTime = true, GanMaxTeacherSteps = N - 1, GanStepStrategy = HeunStepStrategy.Fixed,
+        };
+        var loss = new CtmLoss(student, target, null, options, discriminator: spy);
+        using var gData = new Generator(8);
+        using var x0 = randn(new long[] { 32, 2 }, generator: gData);
+        using var g = new Generator(9);
+        using var replay = new Generator(9);
+        using var r = loss.DiscriminatorLoss(x0, null, g);
+        Assert.Equal(N - 1, r.Breakdown.K);
+
+        using var n = rand(new long[] { 32 }, dtype: ScalarType.Float64, generator: replay);
+        using var m = rand(new long[] { 32 }, dtype: ScalarType.Float64, generator: replay);
+        using var z = Sampling.Noise.Normal(x0.shape, x0.dtype, x0.device, replay);
+        using var noGrad = no_grad();
+        using var xT = x0 + student.SigmaMax * z;
+        using var inner = student.Jump(xT, student.SigmaMax, student.SigmaMin);
+        using var expected = target.Jump(inner, student.SigmaMin, student.SigmaMin);
+        Assert.Equal(2, spy.Inputs.Count); // real, then fake
+        Assert.True(spy.Inputs[1].allclose(expected, rtol: 1e-5, atol: 1e-6),
+            $"fake differs from the one-step sample by {(spy.Inputs[1] - expected).abs().max().item<float>():E2}");
+
+        Assert.Throws<ArgumentException>("options", () => new CtmTrainingOptions { GridPoints = N, MaxTeacherSteps = 2, GanSpecificTime = true, GanMaxTeacherSteps = N }.Validate());
+        Assert.Equal(new[] { 0.0, 0.0, 1.0 }, CtmTimeSampler.StepProbabilities(3, HeunStepStrategy.Fixed));
+    }
+
+    private sealed class SpyDiscriminator : nn.Module<Tensor, Tensor>
+    {
+        public System.Collections.Generic.List<Tensor> Inputs { get; } = new();
+        public SpyDiscriminator() : base("spy") { }
+        public override Tensor forward(Tensor x)
+        {
+            Inputs.Add(x.detach().clone().DetachFromDisposeScope());
+            return x.sum(1);
+        }
+        protected override void Dispose(bool disposing)
+        {
+            foreach (var t in Inputs) t.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
+    [Fact]
     public void UniformStrategy_IsFlat()
     {
         Assert.All(CtmTimeSampler.StepProbabilities(5, HeunStepStrategy.Uniform), v => Assert.Equal(0.2, v, 12));

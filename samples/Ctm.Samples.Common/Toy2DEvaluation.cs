@@ -33,6 +33,7 @@ public static class Toy2DEvaluation
         int n = c.EvalSamples;
         using var gData = new Generator(c.Seed + 1000);
         using var reference = data.Sample(n, gData);
+        using var referenceRadius2 = ManifoldMetrics.KnnRadiusSquared(reference);
         var rows = new List<ToyRow>();
         var samples = new Dictionary<string, Tensor>();
         using var noGrad = no_grad();
@@ -43,7 +44,7 @@ public static class Toy2DEvaluation
             var sw = Stopwatch.StartNew();
             var x = sample(g);
             double secs = sw.Elapsed.TotalSeconds;
-            var row = Score(data, reference, x, name, nfe, secs, c.Seed);
+            var row = Score(data, reference, x, name, nfe, secs, c.Seed, referenceRadius2);
             rows.Add(row);
             samples[row.Label] = x;
         }
@@ -67,7 +68,9 @@ public static class Toy2DEvaluation
     }
 
     /// <summary>Every measure of one sample set <paramref name="x"/> against <paramref name="reference"/>.</summary>
-    public static ToyRow Score(IToyData data, Tensor reference, Tensor x, string name, int nfe, double seconds, ulong seed)
+    /// <remarks><paramref name="referenceRadius2"/>: the reference's k-NN radii (<see cref="ManifoldMetrics.KnnRadiusSquared"/>), when one
+    /// reference scores several sets; null computes them.</remarks>
+    public static ToyRow Score(IToyData data, Tensor reference, Tensor x, string name, int nfe, double seconds, ulong seed, Tensor? referenceRadius2 = null)
     {
         int held = 0;
         if (data.Modes > 0)
@@ -78,7 +81,7 @@ public static class Toy2DEvaluation
         }
         using var g = new Generator(seed + 3000);
         double swd = SlicedWasserstein.Distance(reference, x, g, 256);
-        var manifold = ManifoldMetrics.Compute(reference, x);
+        var manifold = referenceRadius2 is null ? ManifoldMetrics.Compute(reference, x) : ManifoldMetrics.Compute(reference, referenceRadius2, x);
         var support = SupportCheck.Compute(data.LogDensity, x, reference);
         return new ToyRow(name, nfe, swd, manifold, support, held, data.Modes, seconds);
     }

@@ -131,6 +131,24 @@ public class QualityMetricsTests
     }
 
     [Fact]
+    public void PrecomputedRealRadiiGiveTheSameScores()
+    {
+        using var ring = GaussianMixtureModel.Ring(dtype: ScalarType.Float64);
+        using var g = new Generator(17);
+        using var real = ring.SampleData(2000, g);
+        using var fake = ring.SampleData(1500, g) * 1.1;
+        using var radii = ManifoldMetrics.KnnRadiusSquared(real);
+        var direct = ManifoldMetrics.Compute(real, fake);
+        var cached = ManifoldMetrics.Compute(real, radii, fake);
+        Assert.Equal(direct, cached);
+        Assert.True(direct.Precision < 0.9, $"the scaled set should lose precision: {direct}"); // the case is not trivial
+        using var wrong = radii.narrow(0, 0, 100);
+        Assert.Throws<ArgumentException>("realRadiusSquared", () => ManifoldMetrics.Compute(real, wrong, fake));
+        using var negative = -radii;
+        Assert.Throws<ArgumentException>("realRadiusSquared", () => ManifoldMetrics.Compute(real, negative, fake));
+    }
+
+    [Fact]
     public void BadInputsNameTheArgument()
     {
         using var a = zeros(10, 2);

@@ -61,6 +61,36 @@ internal static class BeforeAfter
             Row("RAdam step (tried: lerp_ for the first moment; reverted, see docs/performance.md)", $"{net}, {ps.Length} tensors", old.Step, opt.Step);
             old.Dispose();
         }
+        foreach (int b in new[] { 1, 2 })
+        {
+            // One drift evaluation of the exact-divergence likelihood on the MNIST configuration (16×16×1, D = 256).
+            using var s = PerfSubject.Create(PerfNet.Mnist, device);
+            using var g = new Generator(3);
+            long dims = s.SampleShape.Aggregate(1L, (p, q) => p * q);
+            using var xFlat = (rand(new long[] { b, dims }, generator: g) * 2 - 1).to(device);
+            using var labels = s.Labels(b, g, device);
+            var shape = s.BatchShape(b);
+            Row("exact divergence: one-hot VJPs on stacked copies (c·B ≈ 128 rows per pass) for D separate VJPs", $"Mnist, B={b}, one drift evaluation",
+                () => { using var d = OldExactDrift(s.Model, xFlat, 0.5, shape, labels); },
+                () => { using var d = Ctm.Core.Likelihood.ProbabilityFlowLikelihood.ExactDrift(s.Model, xFlat, 0.5, shape, ScalarType.Float32, labels); });
+        }
+    }
+
+    /// <summary>ProbabilityFlowLikelihood's exact drift before: one vector–Jacobian product per dimension.</summary>
+    private static Tensor OldExactDrift(IDenoiser model, Tensor xFlat, double sigma, long[] shape, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        using var grad = enable_grad();
+        long b = xFlat.shape[0], d = xFlat.shape[1];
+        var xi = xFlat.detach().reshape(shape).requires_grad_(true);
+        var flat = (xi - model.Denoise(xi, sigma, labels)).reshape(b, d);
+        var div = zeros(b, ScalarType.Float64, xFlat.device);
+        for (long i = 0; i < d; i++)
+        {
+            var gi = autograd.grad(new[] { flat.select(1, i).sum() }, new[] { xi }, retain_graph: i < d - 1)[0];
+            div = div + gi.reshape(b, d).select(1, i).to(ScalarType.Float64);
+        }
+        return cat(new[] { flat.detach().to(ScalarType.Float64), div.detach().unsqueeze(1) }, 1).MoveToOuterDisposeScope();
     }
 
     // ---- main at da87eb2, replicated -------------------------------------------------------------------------

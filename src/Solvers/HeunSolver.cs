@@ -28,4 +28,22 @@ public sealed class HeunSolver : OdeSolverBase
         var dNext = Slope(denoiser, xEuler, tNext, labels);    // 3. d' at (x', t_{i+1})
         return (x + h * 0.5 * (d + dNext)).MoveToOuterDisposeScope(); // 4. trapezoidal correction
     }
+
+    /// <summary>
+    /// The same step for training loops under <c>no_grad</c> with per-sample times known to be &gt; 0 (the CTM loss's
+    /// teacher segment on its σ_min…σ_max grid): no argument checks, no test for t_{i+1} = 0 (a host read), and fused
+    /// in-place updates — 10 element-wise kernels around the two denoiser calls instead of ~20, which is a sixth of a
+    /// step for a small network.
+    /// </summary>
+    internal static Tensor StepPositiveNoGrad(IDenoiser denoiser, Tensor x, Tensor tCur, Tensor tNext, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        var tc = TimeBroadcast.ToBatch(tCur, x);
+        var tn = TimeBroadcast.ToBatch(tNext, x);
+        var halfH = (tn - tc).mul_(0.5);
+        var d = (x - denoiser.Denoise(x, tCur, labels)).div_(tc);          // 1. d = (x − D(x, t_i))/t_i
+        var xEuler = x.addcmul(halfH, d, value: 2.0);                       // 2. x' = x + h·d
+        var dNext = (xEuler - denoiser.Denoise(xEuler, tNext, labels)).div_(tn); // 3. d' at (x', t_{i+1})
+        return x.addcmul(halfH, d.add_(dNext), value: 1.0).MoveToOuterDisposeScope();   // 4. x + h/2·(d + d')
+    }
 }

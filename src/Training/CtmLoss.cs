@@ -189,7 +189,7 @@ public sealed class CtmLoss : ICtmLoss
             var tCur = grid.index_select(0, iT + j);
             var tNext = grid.index_select(0, iT + j + 1);
             var next = (_o.TeacherMode == TeacherMode.Teacher
-                ? HeunSolver.Instance.Step(_teacher!, x, tCur, tNext, labels)
+                ? HeunSolver.StepPositiveNoGrad(_teacher!, x, tCur, tNext, labels)
                 : Unchecked.Jump(_target, x, tCur, tNext, labels)).MoveToOuterDisposeScope();
             x.Dispose();
             x = next;

@@ -27,6 +27,28 @@ public class SolverConvergenceTests
     }
 
     [Fact]
+    public void TrainingHeunStep_EqualsTheCheckedStep()
+    {
+        // The CTM loss's teacher segment uses the fused, unchecked step: per-sample times on a Karras grid, a mixture
+        // (nonlinear denoiser), float64 so only rounding order can differ.
+        using var m = GaussianMixtureModel.Ring(dtype: ScalarType.Float64);
+        var grid = KarrasSchedule.Sigmas(17, m.SigmaMin, m.SigmaMax, m.Rho);
+        using var g = new Generator(31);
+        using var idx = randint(0, 16, new long[] { 64 }, generator: g);
+        using var gridT = tensor(grid, dtype: ScalarType.Float64);
+        using var tCur = gridT.index_select(0, idx);
+        using var tNext = gridT.index_select(0, idx + 1);
+        using var x = randn(new long[] { 64, 2 }, dtype: ScalarType.Float64, generator: g) * tCur.unsqueeze(1);
+        using var noGrad = no_grad();
+        using var reference = HeunSolver.Instance.Step(m, x, tCur, tNext);
+        using var fused = HeunSolver.StepPositiveNoGrad(m, x, tCur, tNext, null);
+        double err = (fused - reference).abs().max().item<double>();
+        _out.WriteLine($"max |fused − checked| = {err:E2}; the step moves x by {(reference - x).abs().max().item<double>():F3}");
+        Assert.True((reference - x).abs().max().item<double>() > 1e-3, "the step should move x");
+        Assert.True(err < 1e-12, $"fused Heun step differs by {err:E2}");
+    }
+
+    [Fact]
     public void Heun_GlobalErrorHasOrderTwo()
     {
         var orders = ObservedOrders(HeunSolver.Instance, out var errors);

@@ -61,6 +61,24 @@ internal static class BeforeAfter
             Row("RAdam step (tried: lerp_ for the first moment; reverted, see docs/performance.md)", $"{net}, {ps.Length} tensors", old.Step, opt.Step);
             old.Dispose();
         }
+        foreach (var (net, b) in new[] { (PerfNet.Mlp, 256), (PerfNet.Mnist, 64) })
+        {
+            // One teacher Heun step of the CTM loss's segment (per-sample grid times, no_grad).
+            using var s = PerfSubject.Create(net, device, withTeacher: true);
+            using var g = new Generator(4);
+            var grid = Ctm.Core.Schedules.KarrasSchedule.Sigmas(17, s.Teacher!.SigmaMin, s.Teacher.SigmaMax, s.Teacher.Rho);
+            using var gridT = tensor(grid, device: device);
+            using var idx = randint(0, 16, new long[] { b }, generator: g).to(device);
+            using var tCur = gridT.index_select(0, idx);
+            using var tNext = gridT.index_select(0, idx + 1);
+            using var x = randn(s.BatchShape(b), generator: g).to(device);
+            using var labels = s.Labels(b, g, device);
+            var teacher = new Ctm.Core.Models.UncheckedDenoiser(s.Teacher);
+            using (no_grad())
+                Row("teacher Heun step in the CTM loss: fused in-place updates, no zero test", $"{net}, B={b}",
+                    () => { using var y = Ctm.Core.Solvers.HeunSolver.Instance.Step(teacher, x, tCur, tNext, labels); },
+                    () => { using var y = Ctm.Core.Solvers.HeunSolver.StepPositiveNoGrad(teacher, x, tCur, tNext, labels); });
+        }
         foreach (int b in new[] { 1, 2 })
         {
             // One drift evaluation of the exact-divergence likelihood on the MNIST configuration (16×16×1, D = 256).

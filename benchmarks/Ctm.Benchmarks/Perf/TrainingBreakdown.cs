@@ -119,7 +119,7 @@ internal static class TrainingBreakdown
             for (int j = 0; j < k; j++)
             {
                 var tc = grid.index_select(0, iT + j); var tn = grid.index_select(0, iT + j + 1);
-                x = HeunSolver.Instance.Step(teacher, x, tc, tn, labels);
+                x = HeunSolver.StepPositiveNoGrad(teacher, x, tc, tn, labels);
             }
             xu = x;
         }

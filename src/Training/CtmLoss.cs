@@ -106,7 +106,9 @@ public sealed class CtmLoss : ICtmLoss
                 "in its first argument (the estimate) and must not detach it or build a new tensor from numbers.");
 
         Tensor? lDsm = _o.DsmWeight > 0 ? DsmLoss(x0, labels, generator) : null;
-        Tensor? lG = withGan ? GanGeneratorLoss(_o.GanSpecificTime ? GanFake(x0, labels, generator).Fake : xEst) : null;
+        Tensor? lG = withGan
+            ? GanGeneratorLoss(_o.GanSpecificTime ? DrawEstimate(x0, labels, generator, _o.GanMaxTeacherSteps, _o.GanStepStrategy).Estimate : xEst)
+            : null;
 
         double lambdaDsm = 1, lambdaGan = withGan ? 1 : 0;
         if (_o.AdaptiveWeights && (lDsm is not null || lG is not null))
@@ -132,17 +134,12 @@ public sealed class CtmLoss : ICtmLoss
         CheckBatch(x0, labels);
         if (_discriminator is null) throw new InvalidOperationException("This loss has no discriminator.");
         using var scope = NewDisposeScope();
-        int k;
         Tensor fake;
+        int k;
         using (no_grad())
-        {
-            if (_o.GanSpecificTime) (fake, k) = GanFake(x0, labels, generator);
-            else
-            {
-                k = CtmTimeSampler.SampleSteps(_o.MaxTeacherSteps, _o.StepStrategy, generator);
-                fake = EstimateAndTarget(x0, labels, generator, k, estimateOnly: true).Estimate;
-            }
-        }
+            (fake, k) = _o.GanSpecificTime
+                ? DrawEstimate(x0, labels, generator, _o.GanMaxTeacherSteps, _o.GanStepStrategy)
+                : DrawEstimate(x0, labels, generator, _o.MaxTeacherSteps, _o.StepStrategy);
         var realLogits = _discriminator.call(x0);
         var fakeLogits = _discriminator.call(fake.detach());
         var loss = nn.functional.relu(1 - realLogits).mean() + nn.functional.relu(1 + fakeLogits).mean();
@@ -211,10 +208,11 @@ public sealed class CtmLoss : ICtmLoss
         return EdmLoss.WeightedError(new UncheckedDenoiser(_student), x0, sigma, generator, labels, _student.SigmaData).mean().MoveToOuterDisposeScope();
     }
 
-    /// <summary>The fake of <see cref="CtmTrainingOptions.GanSpecificTime"/>: an estimate from its own (k′, t′, s′, z′) draw, with graph.</summary>
-    private (Tensor Fake, int K) GanFake(Tensor x0, Tensor? labels, Generator generator)
+    /// <summary>A GAN fake: the estimate of a fresh (k, t, s, z) draw with k from {1..<paramref name="maxSteps"/>} (the CTM
+    /// term's K, or K′ of <see cref="CtmTrainingOptions.GanSpecificTime"/>); with graph unless called under no_grad.</summary>
+    private (Tensor Estimate, int K) DrawEstimate(Tensor x0, Tensor? labels, Generator generator, int maxSteps, HeunStepStrategy strategy)
     {
-        int k = CtmTimeSampler.SampleSteps(_o.GanMaxTeacherSteps, _o.GanStepStrategy, generator);
+        int k = CtmTimeSampler.SampleSteps(maxSteps, strategy, generator);
         return (EstimateAndTarget(x0, labels, generator, k, estimateOnly: true).Estimate, k);
     }
 

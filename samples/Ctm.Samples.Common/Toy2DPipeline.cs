@@ -85,6 +85,12 @@ public sealed record ToyConfig
     public int GanMaxTeacherSteps { get; init; }
     /// <summary>Distribution of k′.</summary>
     public HeunStepStrategy GanStepStrategy { get; init; } = HeunStepStrategy.Uniform;
+    /// <summary>Learning-rate decay of the CTM generator (none = constant).</summary>
+    public LearningRateDecay Decay { get; init; } = LearningRateDecay.None;
+    /// <summary>Where the decay starts, as a fraction of <see cref="CtmSteps"/>; it ends at the last iteration.</summary>
+    public double DecayStartFraction { get; init; } = 0.5;
+    /// <summary>The final learning rate as a fraction of <see cref="CtmLearningRate"/>.</summary>
+    public double DecayFinalFactor { get; init; } = 0.01;
 
     /// <summary>The settings that decide the teacher, for a cache file name.</summary>
     public string TeacherKey => $"t{TeacherSteps}-smax{SigmaMax}-h{Hidden}-b{Blocks}-e{EmbeddingScale}-lr{TeacherLearningRate}-bs{Batch}-s{Seed}";
@@ -173,6 +179,10 @@ public static class Toy2DPipeline
             GanSpecificTime = c.GanSpecificTime,
             GanMaxTeacherSteps = c.GanMaxTeacherSteps > 0 ? c.GanMaxTeacherSteps : c.GridPoints - 1,
             GanStepStrategy = c.GanStepStrategy,
+            Decay = c.Decay,
+            DecayStartStep = (long)(c.CtmSteps * c.DecayStartFraction),
+            DecayEndStep = c.CtmSteps,
+            DecayFinalFactor = c.DecayFinalFactor,
             Seed = c.Seed + 1,
         };
         var sw = Stopwatch.StartNew();

@@ -132,6 +132,7 @@ public sealed partial class CtmTrainer : IDisposable
         {
             _optimizer.ZeroGrad();
             _dOptimizer?.ZeroGrad();
+            _optimizer.LearningRate = _o.LearningRate * LearningRateSchedule.Factor(_o.Decay, Step, _o.DecayStartStep, _o.DecayEndStep, _o.DecayFinalFactor);
             using var result = _loss.GeneratorLoss(x0, labels, _gen, withGan: GanActive);
             CheckFinite(result);
             result.Total.backward();

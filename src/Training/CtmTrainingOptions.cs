@@ -96,6 +96,20 @@ public sealed class CtmTrainingOptions
     /// <summary>Discriminator learning rate (RAdam, betas 0.5/0.9). Official: 2e-3.</summary>
     public double DiscriminatorLearningRate { get; set; } = 2e-3;
 
+    /// <summary>How the generator's learning rate decays (official: <see cref="LearningRateDecay.None"/>, constant).
+    /// A decay to a small fraction over the last part of a short run lowers the gradient noise the EMA alone leaves in
+    /// the jumps; see docs/training.md.</summary>
+    public LearningRateDecay Decay { get; set; } = LearningRateDecay.None;
+
+    /// <summary>Iteration at which the decay starts (the rate is <see cref="LearningRate"/> before it).</summary>
+    public long DecayStartStep { get; set; }
+
+    /// <summary>Iteration at which the decay ends; from there on the rate stays <see cref="DecayFinalFactor"/> × <see cref="LearningRate"/>.</summary>
+    public long DecayEndStep { get; set; }
+
+    /// <summary>The learning rate at <see cref="DecayEndStep"/> as a fraction of <see cref="LearningRate"/>, in (0, 1].</summary>
+    public double DecayFinalFactor { get; set; } = 0.01;
+
     /// <summary>Seed of the trainer's generator (all training noise, time draws and data draws through it).</summary>
     public ulong Seed { get; set; }
 
@@ -132,6 +146,14 @@ internal sealed class CtmTrainingOptionsValidator : IValidateOptions<CtmTraining
             return Fail($"GanMaxTeacherSteps = {o.GanMaxTeacherSteps}: with GanSpecificTime it must lie in [1, GridPoints − 1 = {o.GridPoints - 1}] (official 17 for N = 18).");
         if (!Enum.IsDefined(o.StepStrategy)) return Fail($"StepStrategy = {(int)o.StepStrategy}: not a HeunStepStrategy value.");
         if (!Enum.IsDefined(o.GanStepStrategy)) return Fail($"GanStepStrategy = {(int)o.GanStepStrategy}: not a HeunStepStrategy value.");
+        if (!Enum.IsDefined(o.Decay)) return Fail($"Decay = {(int)o.Decay}: not a LearningRateDecay value.");
+        if (o.Decay != LearningRateDecay.None)
+        {
+            if (o.DecayStartStep < 0) return Fail($"DecayStartStep = {o.DecayStartStep}: must be ≥ 0.");
+            if (o.DecayEndStep <= o.DecayStartStep)
+                return Fail($"DecayEndStep = {o.DecayEndStep}: must be greater than DecayStartStep = {o.DecayStartStep} (e.g. the run's last iteration).");
+            if (!(o.DecayFinalFactor > 0 && o.DecayFinalFactor <= 1)) return Fail($"DecayFinalFactor = {o.DecayFinalFactor}: must lie in (0, 1] (the optimiser needs a positive rate).");
+        }
         if (o.GanStartStep < 0) return Fail($"GanStartStep = {o.GanStartStep}: must be ≥ 0.");
         if (!(o.DiscriminatorLearningRate > 0 && o.DiscriminatorLearningRate <= 1))
             return Fail($"DiscriminatorLearningRate = {o.DiscriminatorLearningRate}: must lie in (0, 1] (official 2e-3).");

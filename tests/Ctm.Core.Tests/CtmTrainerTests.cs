@@ -33,13 +33,15 @@ public class CtmTrainerTests : IDisposable
         public readonly MlpDiscriminator Disc = new(2, 16, 2);
         public readonly CtmTrainer Trainer;
 
-        public Rig(ulong seed = 7, IDistance? distance = null, long ganStart = 2, Func<ICtmLoss, ICtmLoss>? wrapLoss = null)
+        public Rig(ulong seed = 7, IDistance? distance = null, long ganStart = 2, Func<ICtmLoss, ICtmLoss>? wrapLoss = null,
+            Action<CtmTrainingOptions>? configure = null)
         {
             // Identical initial weights across rigs: seed the global RNG only here, around construction.
             torch.manual_seed(123);
             foreach (var m in new nn.Module[] { Student, Target, EvalEma, Teacher, Disc })
                 foreach (var p in m.parameters()) using (no_grad()) p.copy_(torch.randn(p.shape) * 0.3);
             var options = new CtmTrainingOptions { Seed = seed, GanEnabled = true, GanStartStep = ganStart, GridPoints = 10, MaxTeacherSteps = 4 };
+            configure?.Invoke(options);
             var (student, target) = (new CtmTrajectoryModel(Student), new CtmTrajectoryModel(Target));
             var loss = new CtmLoss(student, target, new EdmDenoiser(Teacher), options, distance, Student.OutputLayer.weight, Disc);
             Trainer = new CtmTrainer(student, target, new CtmTrajectoryModel(EvalEma), wrapLoss?.Invoke(loss) ?? loss, options);
@@ -78,6 +80,33 @@ public class CtmTrainerTests : IDisposable
         }
         Assert.Equal(uninterrupted, resumed);
         Assert.Contains(uninterrupted, v => v < 10 && v > -10); // discriminator steps were part of the run
+    }
+
+    [Fact]
+    public void LearningRateDecay_ScalesEachGeneratorUpdateByItsFactor()
+    {
+        // Two identical runs; the second decays linearly to 0.25 × the rate between iterations 0 and 1. Iteration 0 is
+        // the same in both, so iteration 1 starts from equal weights and optimiser state, and its update must be exactly
+        // 0.25 × the constant run's (RAdam's early steps are linear in the rate).
+        using var constant = new Rig(ganStart: 100);
+        using var decayed = new Rig(ganStart: 100, configure: o => { o.Decay = LearningRateDecay.Linear; o.DecayStartStep = 0; o.DecayEndStep = 1; o.DecayFinalFactor = 0.25; });
+        constant.Trainer.TrainStep(Batch);
+        decayed.Trainer.TrainStep(Batch);
+        var before = constant.Student.parameters().Select(p => p.detach().clone()).ToList();
+        foreach (var (a, b) in before.Zip(decayed.Student.parameters())) Assert.True(a.allclose(b, rtol: 0, atol: 0), "iteration 0 must not be decayed");
+        constant.Trainer.TrainStep(Batch);
+        decayed.Trainer.TrainStep(Batch);
+        double moved = 0;
+        foreach (var ((p0, pc), pd) in before.Zip(constant.Student.parameters()).Zip(decayed.Student.parameters()))
+        {
+            using var dc = pc.detach() - p0;
+            using var dd = pd.detach() - p0;
+            moved += dc.abs().sum().item<float>();
+            using var expected = dc * 0.25;
+            TensorAssert.Close(expected, dd, rtol: 1e-3, atol: 1e-7);
+        }
+        Assert.True(moved > 1e-4, "the constant run's weights must move");
+        foreach (var t in before) t.Dispose();
     }
 
     [Fact]

@@ -8,6 +8,25 @@ namespace Ctm.Core.Tests;
 /// <summary>Pure double math: no libtorch is loaded by these tests.</summary>
 public class ScheduleMathTests
 {
+    [Theory]
+    [InlineData(Ctm.Core.Training.LearningRateDecay.Linear, 0.5 * (1 + 0.1))]
+    [InlineData(Ctm.Core.Training.LearningRateDecay.Cosine, 0.5 * (1 + 0.1))]
+    public void LearningRateDecay_RunsFromOneToTheFinalFactorBetweenItsSteps(Ctm.Core.Training.LearningRateDecay decay, double midpoint)
+    {
+        double F(long step) => Ctm.Core.Training.LearningRateSchedule.Factor(decay, step, 100, 300, 0.1);
+        Assert.Equal(1.0, F(0));
+        Assert.Equal(1.0, F(100));
+        Assert.Equal(midpoint, F(200), 12);         // both shapes pass the midpoint half way
+        Assert.Equal(0.1, F(300), 12);
+        Assert.Equal(0.1, F(5000), 12);
+        for (long s = 100; s < 300; s++) Assert.True(F(s + 1) <= F(s));
+        // Linear falls by the same amount each step; cosine is flat at both ends.
+        double first = F(101) - F(100), middle = F(201) - F(200);
+        if (decay == Ctm.Core.Training.LearningRateDecay.Linear) Assert.Equal(first, middle, 12);
+        else Assert.True(Math.Abs(first) < 0.05 * Math.Abs(middle));
+        Assert.Equal(1.0, Ctm.Core.Training.LearningRateSchedule.Factor(Ctm.Core.Training.LearningRateDecay.None, 5000, 100, 300, 0.1));
+    }
+
     [Fact]
     public void SamplingGrid_Nfe2_MatchesOfficialNumbers()
     {

@@ -1,0 +1,29 @@
+using System;
+
+namespace Ctm.Core.Training;
+
+/// <summary>How the generator's learning rate falls over training (<see cref="CtmTrainingOptions.Decay"/>).</summary>
+public enum LearningRateDecay
+{
+    /// <summary>Constant learning rate (the official CTM runs).</summary>
+    None,
+    /// <summary>Straight line from the learning rate at <see cref="CtmTrainingOptions.DecayStartStep"/> to
+    /// <see cref="CtmTrainingOptions.DecayFinalFactor"/> × it at <see cref="CtmTrainingOptions.DecayEndStep"/>.</summary>
+    Linear,
+    /// <summary>Half a cosine between the same two points (flat at both ends).</summary>
+    Cosine,
+}
+
+/// <summary>The learning-rate factor of <see cref="LearningRateDecay"/> as a pure function of the iteration (plain double math).</summary>
+internal static class LearningRateSchedule
+{
+    /// <summary>The factor (≤ 1) that multiplies the base learning rate at iteration <paramref name="step"/>.</summary>
+    public static double Factor(LearningRateDecay decay, long step, long start, long end, double finalFactor)
+    {
+        if (decay == LearningRateDecay.None || step <= start) return 1.0;
+        if (step >= end) return finalFactor;
+        double p = (double)(step - start) / (end - start);
+        double shape = decay == LearningRateDecay.Linear ? 1 - p : 0.5 * (1 + Math.Cos(Math.PI * p));
+        return finalFactor + (1 - finalFactor) * shape;
+    }
+}

@@ -75,6 +75,26 @@ public abstract class PreconditionedModel
         return (x * (r.square() * (sd * sd)) + f * (tb * r * sd)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The constants of g on a fixed time grid (see <see cref="GridConstants"/>), for tensors of
+    /// <paramref name="dtype"/> on <paramref name="device"/>; the caller owns the result.</summary>
+    internal GridConstants OnGrid(double[] grid, ScalarType dtype, Device device) => GridConstants.Create(grid, SigmaData, Net.TimeInput, dtype, device);
+
+    /// <summary>g with t and s given by grid rows: c_skip·x + c_out·F(c_in·x, τ(t), τ(s)); the same values as
+    /// <see cref="PreconditionVector"/> at t = grid[i], s = grid[j], from gathered constants.</summary>
+    private protected Tensor PreconditionRows(Tensor x, GridRows t, GridRows s, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        var f = Net.Call(x * t[GridConstants.CIn], t.Tau, s.Tau, labels);
+        return (x * t[GridConstants.CSkip]).addcmul_(f, t[GridConstants.COut], value: 1.0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>F(c_in·x, τ(t), τ(s)) for grid rows: the raw network output (fused solvers build on it).</summary>
+    internal Tensor NetworkRows(Tensor x, GridRows t, GridRows s, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        return Net.Call(x * t[GridConstants.CIn], t.Tau, s.Tau, labels).MoveToOuterDisposeScope();
+    }
+
     /// <summary>[B, 1, …, 1] with x's rank.</summary>
     private protected static long[] BatchShape(Tensor x)
     {

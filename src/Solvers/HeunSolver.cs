@@ -1,3 +1,4 @@
+using Ctm.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -45,5 +46,22 @@ public sealed class HeunSolver : OdeSolverBase
         var xEuler = x.addcmul(halfH, d, value: 2.0);                       // 2. x' = x + h·d
         var dNext = (xEuler - denoiser.Denoise(xEuler, tNext, labels)).div_(tn); // 3. d' at (x', t_{i+1})
         return x.addcmul(halfH, d.add_(dNext), value: 1.0).MoveToOuterDisposeScope();   // 4. x + h/2·(d + d')
+    }
+
+    /// <summary>
+    /// <see cref="StepPositiveNoGrad"/> from t_i to t_{i+1} on the grid rows of an EDM-preconditioned teacher: with
+    /// D = c_skip·x + c_out·F the slope is (x − D)/t = a·x + b·F (a, b per grid index, <see cref="GridConstants"/>), so
+    /// the step is its two network calls and eight element-wise kernels, with no scalings recomputed.
+    /// </summary>
+    internal static Tensor StepRowsNoGrad(PreconditionedModel teacher, Tensor x, GridRows cur, GridRows next, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        var h = cur[GridConstants.H];
+        var f = teacher.NetworkRows(x, cur, cur, labels);
+        var d = (x * cur[GridConstants.A]).addcmul_(f, cur[GridConstants.B], value: 1.0);   // 1. d = (x − D(x, t_i))/t_i
+        var xEuler = x.addcmul(d, h, value: 1.0);                                             // 2. x' = x + h·d
+        var fNext = teacher.NetworkRows(xEuler, next, next, labels);
+        d.addcmul_(xEuler, next[GridConstants.A], value: 1.0).addcmul_(fNext, next[GridConstants.B], value: 1.0); // 3. d + d'
+        return x.addcmul(d, h, value: 0.5).MoveToOuterDisposeScope();             // 4. x + h/2·(d + d')
     }
 }

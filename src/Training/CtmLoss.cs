@@ -39,6 +39,8 @@ public sealed class CtmLoss : ICtmLoss
     private readonly Parameter? _lastLayer;
     private readonly nn.Module<Tensor, Tensor>? _discriminator;
     private readonly double[] _grid;
+    private readonly PreconditionedModel? _teacherModel;
+    private GridConstants? _studentGrid, _targetGrid, _teacherGrid;
 
     /// <summary>Creates the objective.</summary>
     /// <param name="student">G_θ, the model being trained.</param>
@@ -77,6 +79,7 @@ public sealed class CtmLoss : ICtmLoss
         CheckSameSchedule(student, target, nameof(target));
         if (teacher is not null) CheckSameSchedule(student, teacher, nameof(teacher));
         _teacher = teacher is null ? null : new UncheckedDenoiser(teacher);
+        _teacherModel = teacher as PreconditionedModel;
         _distance = distance ?? Distances.L2;
         _lastLayer = lastLayerWeight;
         _discriminator = discriminator;
@@ -87,6 +90,10 @@ public sealed class CtmLoss : ICtmLoss
 
     /// <inheritdoc />
     public nn.Module? Discriminator => _discriminator;
+
+    /// <summary>Whether student, target and teacher built by this library run on per-grid-index constants
+    /// (<see cref="GridConstants"/>); off = the per-sample tensor scalings (the before/after benchmark and the equivalence test).</summary>
+    internal bool UseGridConstants { get; set; } = true;
 
     /// <summary>The training grid t_0 = σ_max &gt; … &gt; t_{N−1} = σ_min.</summary>
     public double[] Grid => (double[])_grid.Clone();
@@ -155,11 +162,13 @@ public sealed class CtmLoss : ICtmLoss
         var grid = tensor(_grid, dtype: x0.dtype, device: x0.device);
         var (iT, iU, iS) = CtmTimeSampler.SampleIndices(b, _o.GridPoints, k, generator, x0.device);
         var t = grid.index_select(0, iT);
+        var z = Sampling.Noise.Normal(x0.shape, x0.dtype, x0.device, generator);
+        var xt = x0 + TimeBroadcast.ToBatch(t, x0) * z;
+        if (GridModels(x0) is { } models) return OnGrid(models, xt, grid, iT, iU, iS, k, labels, estimateOnly);
+
         var u = grid.index_select(0, iU);
         var s = grid.index_select(0, iS);
         var sMin = full(new[] { b }, _student.SigmaMin, dtype: x0.dtype, device: x0.device);
-        var z = Sampling.Noise.Normal(x0.shape, x0.dtype, x0.device, generator);
-        var xt = x0 + TimeBroadcast.ToBatch(t, x0) * z;
 
         // 1. estimate: G_θ⁻(G_θ(x_t, t, s), s, σ_min), gradient through the inner call and the outer call's input
         var xEst = Unchecked.Jump(_target, Unchecked.Jump(_student, xt, t, s, labels), s, sMin, labels);
@@ -173,6 +182,66 @@ public sealed class CtmLoss : ICtmLoss
             xTgt = Unchecked.Jump(_target, Unchecked.Jump(_student, xu, u, s, labels).detach(), s, sMin, labels).detach();
         }
         return (xEst.MoveToOuterDisposeScope(), xTgt.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Student and target as this library's models with their grid constants, or null (another
+    /// <see cref="ITrajectoryModel"/>, or <see cref="UseGridConstants"/> off).</summary>
+    private GridModelSet? GridModels(Tensor x0)
+    {
+        if (!UseGridConstants || _student is not CtmTrajectoryModel student || _target is not CtmTrajectoryModel target) return null;
+        _studentGrid = Fresh(_studentGrid, student, x0);
+        _targetGrid = Fresh(_targetGrid, target, x0);
+        if (_teacherModel is not null) _teacherGrid = Fresh(_teacherGrid, _teacherModel, x0);
+        return new GridModelSet(student, target, _studentGrid, _targetGrid);
+    }
+
+    private sealed record GridModelSet(CtmTrajectoryModel Student, CtmTrajectoryModel Target, GridConstants StudentGrid, GridConstants TargetGrid);
+
+    private GridConstants Fresh(GridConstants? cached, PreconditionedModel model, Tensor x0)
+    {
+        if (cached is not null && cached.Serves(x0.dtype, x0.device)) return cached;
+        cached?.Dispose();
+        return model.OnGrid(_grid, x0.dtype, x0.device);
+    }
+
+    /// <summary>The same estimate and target as the general path, on gathered grid constants.</summary>
+    private (Tensor Estimate, Tensor Target) OnGrid(GridModelSet m, Tensor xt, Tensor grid, Tensor iT, Tensor iU, Tensor iS, int k,
+        Tensor? labels, bool estimateOnly)
+    {
+        var (student, target, studentGrid, targetGrid) = m;
+        var iMin = full(new[] { xt.shape[0] }, _grid.Length - 1, dtype: ScalarType.Int64, device: xt.device);
+        var studentS = studentGrid.Rows(iS, xt);
+        var targetS = targetGrid.Rows(iS, xt);
+        var targetMin = targetGrid.Rows(iMin, xt);
+        var xEst = target.JumpRows(student.JumpRows(xt, studentGrid.Rows(iT, xt), studentS, labels), targetS, targetMin, labels);
+        if (estimateOnly) return (xEst.MoveToOuterDisposeScope(), xEst);
+        Tensor xTgt;
+        using (no_grad())
+        {
+            var xu = _o.TeacherMode == TeacherMode.Teacher && _teacherGrid is { } teacherGrid
+                ? TeacherSegmentOnGrid(teacherGrid, xt, iT, k, labels)
+                : TrajectorySegment(xt, grid, iT, k, grid.index_select(0, iT), grid.index_select(0, iU), labels);
+            xTgt = target.JumpRows(student.JumpRows(xu, studentGrid.Rows(iU, xt), studentS, labels), targetS, targetMin, labels);
+        }
+        return (xEst.MoveToOuterDisposeScope(), xTgt.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>k fused teacher Heun steps along the grid from index iT (rows of step j+1 reused by step j+1).</summary>
+    private Tensor TeacherSegmentOnGrid(GridConstants teacherGrid, Tensor xt, Tensor iT, int k, Tensor? labels)
+    {
+        var x = xt.alias();
+        var index = iT;
+        var cur = teacherGrid.Rows(index, xt);
+        for (int j = 0; j < k; j++)
+        {
+            index = index + 1;
+            var next = teacherGrid.Rows(index, xt);
+            var stepped = HeunSolver.StepRowsNoGrad(_teacherModel!, x, cur, next, labels);
+            x.Dispose();
+            x = stepped;
+            cur = next;
+        }
+        return x;
     }
 
     /// <summary>x_u from x_t: k teacher Heun steps along the grid, or the target's own jump(s).</summary>

@@ -95,6 +95,45 @@ public class CtmLossTests
         Assert.All(teacherNet.parameters(), p => Assert.True(p.grad is null || p.grad.abs().sum().item<float>() == 0));
     }
 
+    [Theory]
+    [InlineData(TeacherMode.Teacher, 1)]
+    [InlineData(TeacherMode.Teacher, 5)]
+    [InlineData(TeacherMode.SelfTeacher, 3)]
+    public void GridConstants_GiveTheSameEstimateTargetAndGradients(TeacherMode mode, int k)
+    {
+        // The library's own models run the loss on per-grid-index constants (gathered rows, fused teacher Heun); any
+        // other ITrajectoryModel takes the per-sample tensor path. Both must give the same x_est, x_tgt and gradients.
+        var o = new MlpOptions { Dimension = 2, Hidden = 16, Blocks = 2 };
+        using var gw = new Generator(31);
+        using var studentNet = new TrajectoryMlp(o, generator: gw);
+        using var targetNet = new TrajectoryMlp(o, generator: gw);
+        using var teacherNet = new DenoiserMlp(o, generator: gw);
+        foreach (var m in new nn.Module[] { studentNet, targetNet, teacherNet }) m.to(ScalarType.Float64);
+        foreach (var p in targetNet.parameters().Concat(teacherNet.parameters())) p.requires_grad_(false);
+        var options = new CtmOptions { SigmaMax = 10 };
+        var loss = new CtmLoss(new CtmTrajectoryModel(studentNet, options), new CtmTrajectoryModel(targetNet, options),
+            new EdmDenoiser(teacherNet, options), new CtmTrainingOptions { TeacherMode = mode, GridPoints = 12, MaxTeacherSteps = 6, DsmWeight = 0, AdaptiveWeights = false });
+        using var x0 = randn(new long[] { 48, 2 }, dtype: ScalarType.Float64, generator: gw);
+
+        (Tensor Est, Tensor Tgt, Tensor[] Grads) Run(bool onGrid)
+        {
+            loss.UseGridConstants = onGrid;
+            foreach (var p in studentNet.parameters()) p.grad?.zero_();
+            using var g = new Generator(8);
+            var (est, tgt) = loss.EstimateAndTarget(x0, null, g, k);
+            using (var l = est.square().sum()) l.backward();
+            return (est.detach(), tgt, studentNet.parameters().Select(p => p.grad!.clone()).ToArray());
+        }
+        var fast = Run(onGrid: true);
+        var general = Run(onGrid: false);
+        TensorAssert.Close(general.Est, fast.Est, rtol: 1e-9, atol: 1e-12);
+        TensorAssert.Close(general.Tgt, fast.Tgt, rtol: 1e-9, atol: 1e-12);
+        Assert.False(fast.Tgt.requires_grad);
+        for (int i = 0; i < fast.Grads.Length; i++) TensorAssert.Close(general.Grads[i], fast.Grads[i], rtol: 1e-8, atol: 1e-12);
+        Assert.True(fast.Tgt.sub(fast.Est).abs().max().item<double>() > 1e-3, "estimate and target must differ (untrained networks)");
+        foreach (var t in new[] { fast.Est, fast.Tgt, general.Est, general.Tgt }.Concat(fast.Grads).Concat(general.Grads)) t.Dispose();
+    }
+
     [Fact]
     public void AdaptiveWeights_AreGradientNormRatios()
     {

@@ -79,6 +79,23 @@ internal static class BeforeAfter
                     () => { using var y = Ctm.Core.Solvers.HeunSolver.Instance.Step(teacher, x, tCur, tNext, labels); },
                     () => { using var y = Ctm.Core.Solvers.HeunSolver.StepPositiveNoGrad(teacher, x, tCur, tNext, labels); });
         }
+        foreach (var (net, b) in new[] { (PerfNet.Mlp, 256), (PerfNet.Mnist, 16) })
+        {
+            // The CTM loss's estimate and target (k = 8 teacher Heun steps) and the backward through the estimate, on the
+            // per-sample tensor scalings (before) and on the models' per-grid-index constants (after).
+            using var rig = new TrainingRig(net, b, 8);
+            void EstimateAndTarget(bool onGrid)
+            {
+                rig.Loss.UseGridConstants = onGrid;
+                using var g = new Generator(5);
+                using var scope = NewDisposeScope();
+                var (e, tgt) = rig.Loss.EstimateAndTarget(rig.X0, rig.Labels, g, 8);
+                (e - tgt).square().mean().backward();
+            }
+            Row("CTM loss estimate + target (k = 8) + backward: per-grid-index constants, fused teacher Heun on them", $"{net}, B={b}",
+                () => EstimateAndTarget(false), () => EstimateAndTarget(true));
+            rig.Loss.UseGridConstants = true;
+        }
         foreach (int b in new[] { 1, 2 })
         {
             // One drift evaluation of the exact-divergence likelihood on the MNIST configuration (16×16×1, D = 256).

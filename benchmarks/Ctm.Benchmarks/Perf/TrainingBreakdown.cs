@@ -41,6 +41,7 @@ internal static class TrainingBreakdown
         var phase = new double[Phases.Length];
         double passes = 0, passesAdaptive = 0, trainer = 0;
         var grid = KarrasSchedule(rig);
+        var consts = Build(rig, grid);
         int warm = Math.Max(2, rounds / 10);
         for (int r = -warm; r < rounds; r++)
         {
@@ -56,7 +57,7 @@ internal static class TrainingBreakdown
                 double a = ProcessCpuClock.Seconds();
                 switch ((j + r + warm) % 4)
                 {
-                    case 0: times = Replica(rig, optimizer, gen, grid, k); break;
+                    case 0: times = Replica(rig, optimizer, gen, grid, k, consts); break;
                     case 1: rig.Passes(k, adaptive: false); dPasses = ProcessCpuClock.Seconds() - a; break;
                     case 2: rig.Passes(k, adaptive: true); dAdaptive = ProcessCpuClock.Seconds() - a; break;
                     default: rig.Iteration(); dTrainer = ProcessCpuClock.Seconds() - a; break;
@@ -89,13 +90,24 @@ internal static class TrainingBreakdown
     private static double[] KarrasSchedule(TrainingRig rig) => rig.Loss.Grid;
 
     /// <summary>One generator iteration, phase by phase; returns the CPU seconds of each phase.</summary>
-    private static double[] Replica(TrainingRig rig, RectifiedAdam optimizer, Generator gen, double[] gridValues, int k)
+    /// <summary>What CtmLoss and CtmTrainer build once and keep: grid constants of the three models, EMA pairs.</summary>
+    private sealed record Cached(Ctm.Core.Models.GridConstants Student, Ctm.Core.Models.GridConstants Target, Ctm.Core.Models.GridConstants Teacher,
+        EmaPairs TargetPairs, EmaPairs EvalPairs);
+
+    private static Cached Build(TrainingRig rig, double[] grid)
+    {
+        var x = rig.X0;
+        return new Cached(rig.Student.Model.OnGrid(grid, x.dtype, x.device), ((Ctm.Core.Models.CtmTrajectoryModel)rig.TargetModel).OnGrid(grid, x.dtype, x.device),
+            rig.Student.Teacher!.OnGrid(grid, x.dtype, x.device), Ema.Pairs(rig.TargetNetwork, rig.StudentNetwork), Ema.Pairs(rig.EmaNetwork, rig.StudentNetwork));
+    }
+
+    private static double[] Replica(TrainingRig rig, RectifiedAdam optimizer, Generator gen, double[] gridValues, int k, Cached consts)
     {
         var t = new double[Phases.Length];
         double Mark() => ProcessCpuClock.Seconds();
-        var student = rig.StudentModel;
-        var target = rig.TargetModel;
-        var teacher = new UncheckedDenoiser(rig.Student.Teacher!);
+        var student = rig.Student.Model;
+        var target = (Ctm.Core.Models.CtmTrajectoryModel)rig.TargetModel;
+        var teacher = rig.Student.Teacher!;
         using var scope = NewDisposeScope();
         double c = Mark();
         var x0 = rig.X0; var labels = rig.Labels;
@@ -106,30 +118,38 @@ internal static class TrainingBreakdown
         long b = x0.shape[0];
         var grid = tensor(gridValues, dtype: x0.dtype, device: x0.device);
         var (iT, iU, iS) = CtmTimeSampler.SampleIndices(b, gridValues.Length, k, gen, x0.device);
-        var tt = grid.index_select(0, iT); var u = grid.index_select(0, iU); var s = grid.index_select(0, iS);
-        var sMin = full(new[] { b }, student.SigmaMin, dtype: x0.dtype, device: x0.device);
+        var tt = grid.index_select(0, iT);
         var z = randn(x0.shape, generator: gen).to(x0.device);
         var xt = x0 + TimeBroadcast.ToBatch(tt, x0) * z;
+        var iMin = full(new[] { b }, gridValues.Length - 1, dtype: ScalarType.Int64, device: x0.device);
         double c1 = Mark(); t[0] = c1 - c; c = c1;
 
         Tensor xu;
         using (no_grad())
         {
+            // CtmLoss's teacher segment: fused Heun steps on the teacher's per-grid-index constants.
             var x = xt.alias();
+            var index = iT;
+            var cur = consts.Teacher.Rows(index, xt);
             for (int j = 0; j < k; j++)
             {
-                var tc = grid.index_select(0, iT + j); var tn = grid.index_select(0, iT + j + 1);
-                x = HeunSolver.StepPositiveNoGrad(teacher, x, tc, tn, labels);
+                index = index + 1;
+                var next = consts.Teacher.Rows(index, xt);
+                x = HeunSolver.StepRowsNoGrad(teacher, x, cur, next, labels);
+                cur = next;
             }
             xu = x;
         }
         c1 = Mark(); t[1] = c1 - c; c = c1;
 
-        var xEst = Unchecked.Jump(target, Unchecked.Jump(student, xt, tt, s, labels), s, sMin, labels);
+        var studentS = consts.Student.Rows(iS, xt);
+        var targetS = consts.Target.Rows(iS, xt);
+        var targetMin = consts.Target.Rows(iMin, xt);
+        var xEst = target.JumpRows(student.JumpRows(xt, consts.Student.Rows(iT, xt), studentS, labels), targetS, targetMin, labels);
         c1 = Mark(); t[2] = c1 - c; c = c1;
 
         Tensor xTgt;
-        using (no_grad()) xTgt = Unchecked.Jump(target, Unchecked.Jump(student, xu, u, s, labels), s, sMin, labels);
+        using (no_grad()) xTgt = target.JumpRows(student.JumpRows(xu, consts.Student.Rows(iU, xt), studentS, labels), targetS, targetMin, labels);
         var lCtm = Distances.L2.Compute(xEst, xTgt).mean();
         c1 = Mark(); t[3] = c1 - c; c = c1;
 
@@ -157,8 +177,8 @@ internal static class TrainingBreakdown
         optimizer.Step();
         c1 = Mark(); t[8] = c1 - c; c = c1;
 
-        Ema.Update(rig.TargetNetwork, rig.StudentNetwork, 0.999);
-        Ema.Update(rig.EmaNetwork, rig.StudentNetwork, 0.999);
+        consts.TargetPairs.Update(0.999);
+        consts.EvalPairs.Update(0.999);
         c1 = Mark(); t[9] = c1 - c;
         PerfEnvironment.Sync();
         return t;

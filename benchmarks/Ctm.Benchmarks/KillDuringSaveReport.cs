@@ -152,7 +152,7 @@ internal static class KillDuringSaveReport
         using var disc = new MlpDiscriminator(2, 128, 2, generator: g);
         var o = new CtmTrainingOptions { Seed = 7, GanEnabled = true, GanStartStep = 10, GridPoints = 10, MaxTeacherSteps = 4 };
         var (s, t) = (new CtmTrajectoryModel(student), new CtmTrajectoryModel(target));
-        var loss = new CtmLoss(s, t, new EdmDenoiser(teacher), o, null, student.OutputLayer.weight, disc);
+        using var loss = new CtmLoss(s, t, new EdmDenoiser(teacher), o, null, student.OutputLayer.weight, disc);
         using var trainer = new CtmTrainer(s, t, new CtmTrajectoryModel(evalEma), loss, o);
         if (File.Exists(path)) trainer.LoadCheckpoint(path);
         Console.Out.WriteLine("ready " + trainer.Step);

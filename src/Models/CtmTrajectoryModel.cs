@@ -135,15 +135,16 @@ public sealed class CtmTrajectoryModel : PreconditionedModel, ITrajectoryModel, 
         return PreconditionVector(x, tv, tb, sv, labels).lerp(x, sb / tb).MoveToOuterDisposeScope();
     }
 
-    /// <summary>g without input checks: c_skip(t)·x + c_out(t)·F (EDM scalings depend on t only).</summary>
     /// <summary>The jump G(x, t_i, t_j) for grid rows of this model's <see cref="GridConstants"/> (training: every time
-    /// on the loss's grid); no checks.</summary>
+    /// on the loss's grid); no checks. Equal to <see cref="JumpUnchecked"/> up to float rounding (the constants are
+    /// computed in double).</summary>
     internal Tensor JumpRows(Tensor x, GridRows t, GridRows s, Tensor? labels)
     {
         using var scope = NewDisposeScope();
         return PreconditionRows(x, t, s, labels).lerp(x, s[GridConstants.T] / t[GridConstants.T]).MoveToOuterDisposeScope();
     }
 
+    /// <summary>g without input checks: c_skip(t)·x + c_out(t)·F (EDM scalings depend on t only).</summary>
     internal Tensor PredictUnchecked(Tensor x, Tensor t, Tensor s, Tensor? labels)
     {
         if (IsHostScalar(t) && IsHostScalar(s)) return PreconditionScalar(x, t.ToDouble(), s.ToDouble(), labels);

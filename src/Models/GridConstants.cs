@@ -34,8 +34,11 @@ internal sealed class GridConstants : IDisposable
     /// <summary>The grid the constants were computed for.</summary>
     public double[] Grid { get; }
 
-    /// <summary>Whether these constants serve tensors of <paramref name="dtype"/> on <paramref name="device"/>.</summary>
-    public bool Serves(ScalarType dtype, Device device) => Table.dtype == dtype && Table.device == device;
+    /// <summary>Whether these constants serve tensors of <paramref name="dtype"/> on <paramref name="device"/>
+    /// (<see cref="Device"/> has no value equality, and <c>Tensor.device</c> is a new object each call: type and index
+    /// are compared).</summary>
+    public bool Serves(ScalarType dtype, Device device) =>
+        Table.dtype == dtype && Table.device_type == device.type && Table.device_index == device.index;
 
     /// <summary>The rows of the samples' grid indices (see <see cref="GridRows"/>).</summary>
     public GridRows Rows(Tensor index, Tensor x) => new(Table.index_select(0, index), Tau.index_select(0, index), (int)x.dim());

@@ -28,7 +28,7 @@ namespace Ctm.Core.Training;
 /// σ for DSM is clamped to [σ_min, σ_max] so any <see cref="ITrajectoryModel"/> accepts it (the official code does not
 /// clamp; the clamped log-normal mass is ≈1.6e-5).
 /// </remarks>
-public sealed class CtmLoss : ICtmLoss
+public sealed class CtmLoss : ICtmLoss, IDisposable
 {
     private readonly ITrajectoryModel _student;
     private readonly double _rho;
@@ -199,9 +199,26 @@ public sealed class CtmLoss : ICtmLoss
 
     private GridConstants Fresh(GridConstants? cached, PreconditionedModel model, Tensor x0)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (cached is not null && cached.Serves(x0.dtype, x0.device)) return cached;
         cached?.Dispose();
+        GridConstantBuilds++;
         return model.OnGrid(_grid, x0.dtype, x0.device);
+    }
+
+    /// <summary>How many <see cref="GridConstants"/> this loss has built (3 per dtype/device for student, target and
+    /// teacher); the test that they are reused reads it.</summary>
+    internal int GridConstantBuilds { get; private set; }
+
+    private bool _disposed;
+
+    /// <summary>Releases the grid constants the loss keeps for the library's own models (a few hundred bytes per model);
+    /// the models, networks and discriminator are borrowed and stay untouched. Calls after this throw.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _studentGrid?.Dispose(); _targetGrid?.Dispose(); _teacherGrid?.Dispose();
+        _studentGrid = _targetGrid = _teacherGrid = null;
     }
 
     /// <summary>The same estimate and target as the general path, on gathered grid constants.</summary>
@@ -317,6 +334,7 @@ public sealed class CtmLoss : ICtmLoss
 
     private void CheckBatch(Tensor x0, Tensor? labels)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (x0 is null) throw new ArgumentNullException(nameof(x0));
         TensorGuard.Batch(x0, _student.Device, nameof(x0));
         TensorGuard.DType(x0, _student.DType, nameof(x0));

@@ -31,7 +31,8 @@ public sealed class CtmTrainerFactory
     /// <summary>A copy of the options the factory applies.</summary>
     public CtmTrainingOptions Options => _options.Clone();
 
-    /// <summary>The official objective (<see cref="CtmLoss"/>) with the configured options.</summary>
+    /// <summary>The official objective (<see cref="CtmLoss"/>) with the configured options; the caller owns it (dispose it
+    /// after training).</summary>
     /// <param name="student">G_θ.</param>
     /// <param name="target">G_θ⁻.</param>
     /// <param name="teacher">The teacher, or null in teacher-free modes.</param>

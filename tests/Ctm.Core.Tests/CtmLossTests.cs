@@ -131,6 +131,12 @@ public class CtmLossTests
         Assert.False(fast.Tgt.requires_grad);
         for (int i = 0; i < fast.Grads.Length; i++) TensorAssert.Close(general.Grads[i], fast.Grads[i], rtol: 1e-8, atol: 1e-12);
         Assert.True(fast.Tgt.sub(fast.Est).abs().max().item<double>() > 1e-3, "estimate and target must differ (untrained networks)");
+        loss.UseGridConstants = true;
+        using (var g = new Generator(9)) for (int i = 0; i < 3; i++) { var (e, t) = loss.EstimateAndTarget(x0, null, g, k); e.Dispose(); t.Dispose(); }
+        Assert.Equal(3, loss.GridConstantBuilds);   // built once (student, target, teacher) by the first call, then reused
+        loss.Dispose();
+        using var g1 = new Generator(1);
+        Assert.Throws<ObjectDisposedException>(() => loss.GeneratorLoss(x0, null, g1, withGan: false));
         foreach (var t in new[] { fast.Est, fast.Tgt, general.Est, general.Tgt }.Concat(fast.Grads).Concat(general.Grads)) t.Dispose();
     }
 

@@ -58,21 +58,25 @@ public class CtmTrainerTests : IDisposable
 
     private static double Value(CtmLossBreakdown b) => b.Ctm is double ctm ? ctm + 1000 * b.Dsm!.Value : b.GanDiscriminator!.Value;
 
-    [Fact]
-    public void Resume_ContinuesExactlyLikeAnUninterruptedRun()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Resume_ContinuesExactlyLikeAnUninterruptedRun(bool decay)
     {
+        // With the learning-rate decay on, the rate of every iteration must follow from the restored step count.
+        Action<CtmTrainingOptions>? configure = decay ? o => { o.Decay = LearningRateDecay.Cosine; o.DecayStartStep = 1; o.DecayEndStep = 7; } : null;
         var uninterrupted = new List<double>();
-        using (var a = new Rig())
+        using (var a = new Rig(configure: configure))
             for (int i = 0; i < 8; i++) uninterrupted.Add(Value(a.Trainer.TrainStep(Batch)));
 
         var resumed = new List<double>();
         string path = Path.Combine(_dir, "ckpt.bin");
-        using (var b = new Rig())
+        using (var b = new Rig(configure: configure))
         {
             for (int i = 0; i < 4; i++) resumed.Add(Value(b.Trainer.TrainStep(Batch)));
             b.Trainer.SaveCheckpoint(path);
         }
-        using (var c = new Rig(seed: 999)) // different seed and state: everything must come from the checkpoint
+        using (var c = new Rig(seed: 999, configure: configure)) // different seed and state: everything must come from the checkpoint
         {
             c.Trainer.LoadCheckpoint(path);
             Assert.Equal(4, c.Trainer.Step);

@@ -89,7 +89,6 @@ internal static class TrainingBreakdown
 
     private static double[] KarrasSchedule(TrainingRig rig) => rig.Loss.Grid;
 
-    /// <summary>One generator iteration, phase by phase; returns the CPU seconds of each phase.</summary>
     /// <summary>What CtmLoss and CtmTrainer build once and keep: grid constants of the three models, EMA pairs.</summary>
     private sealed record Cached(Ctm.Core.Models.GridConstants Student, Ctm.Core.Models.GridConstants Target, Ctm.Core.Models.GridConstants Teacher,
         EmaPairs TargetPairs, EmaPairs EvalPairs);
@@ -101,6 +100,7 @@ internal static class TrainingBreakdown
             rig.Student.Teacher!.OnGrid(grid, x.dtype, x.device), Ema.Pairs(rig.TargetNetwork, rig.StudentNetwork), Ema.Pairs(rig.EmaNetwork, rig.StudentNetwork));
     }
 
+    /// <summary>One generator iteration, phase by phase; returns the CPU seconds of each phase.</summary>
     private static double[] Replica(TrainingRig rig, RectifiedAdam optimizer, Generator gen, double[] gridValues, int k, Cached consts)
     {
         var t = new double[Phases.Length];

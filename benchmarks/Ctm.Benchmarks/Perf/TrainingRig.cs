@@ -100,6 +100,7 @@ internal sealed class TrainingRig : IDisposable
     public void Dispose()
     {
         Trainer.Dispose();
+        Loss.Dispose();
         _student.Dispose(); _target.Dispose(); _ema.Dispose();
         _x0.Dispose(); _labels?.Dispose(); _xIn.Dispose();
         _tT.Dispose(); _tS.Dispose(); _tU.Dispose(); _tMin.Dispose(); _tDsm.Dispose();

@@ -214,7 +214,7 @@ public sealed class MnistPipeline : IDisposable
         var sw = Stopwatch.StartNew();
         long lastLogged = 0, lastScored = 0;
         var (studentModel, targetModel) = (student.AsTrajectoryModel(), target.AsTrajectoryModel());
-        var loss = new CtmLoss(studentModel, targetModel, teacher.AsDenoiser(), options, lastLayerWeight: student.OutputLayerWeight, discriminator: disc);
+        using var loss = new CtmLoss(studentModel, targetModel, teacher.AsDenoiser(), options, lastLayerWeight: student.OutputLayerWeight, discriminator: disc);
         using (var trainer = new CtmTrainer(studentModel, targetModel, evalEma.AsTrajectoryModel(), loss, options))
         {
             trainer.Train(Batch, _c.CtmSteps, progress: new SyncProgress<CtmTrainingProgress>(p =>

@@ -5,6 +5,7 @@
 //        [--batch B] [--ctm-lr LR] [--gan-start FRACTION] [--target-ema MU] [--eval-ema MU] [--threads T] [--reuse-teacher]
 //        [--sequential] [--hidden H] [--blocks B] [--emb-scale S] [--teacher-lr LR] [--grid N] [--max-teacher-steps K]
 //        [--disc-hidden H] [--disc-lr LR] [--huber C] [--sigma-max S] [--gan-weight W]
+//        [--lr-decay none|linear|cosine] [--decay-start FRACTION] [--decay-final FACTOR]
 // The data sets train side by side, one core each (--sequential: one after the other on all cores).
 //   --help lists every option with its default; an unknown option is an error.
 using System;
@@ -47,10 +48,15 @@ var discLr = SampleConsole.Option("--disc-lr", "Discriminator learning rate.", d
 var huber = SampleConsole.Option("--huber", "Pseudo-Huber constant c of the CTM distance (0 = plain L2).", defaults.HuberC);
 var sigmaMax = SampleConsole.Option("--sigma-max", "σ_max of the teacher's and the CTM's schedule.", defaults.SigmaMax);
 var ganWeight = SampleConsole.Option("--gan-weight", "Weight of the GAN term, times the adaptive λ_GAN (official 1).", defaults.GanWeight);
+var lrDecay = SampleConsole.Option("--lr-decay", "CTM learning-rate decay: none (official), linear or cosine.", defaults.Decay.ToString().ToLowerInvariant());
+lrDecay.AcceptOnlyFromAmong("none", "linear", "cosine");
+var decayStart = SampleConsole.Option("--decay-start", "Fraction of the CTM run where the decay starts (it ends at the last iteration).", defaults.DecayStartFraction);
+var decayFinal = SampleConsole.Option("--decay-final", "Final CTM learning rate as a fraction of --ctm-lr.", defaults.DecayFinalFactor);
 var command = new RootCommand("Ctm.Core 2-D demo: EDM teacher → CTM distillation → sampler table, quality targets and plots.")
 {
     dataset, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmLr, ganStart, targetEma, evalEma, threads,
     reuseTeacher, sequential, hidden, blocks, embScale, teacherLr, grid, maxTeacherSteps, discHidden, discLr, huber, sigmaMax, ganWeight,
+    lrDecay, decayStart, decayFinal,
 };
 command.SetAction(r => Run(r));
 return SampleConsole.Run(command, args);
@@ -85,6 +91,9 @@ int Run(ParseResult r)
         HuberC = r.GetValue(huber),
         SigmaMax = r.GetValue(sigmaMax),
         GanWeight = r.GetValue(ganWeight),
+        Decay = Enum.Parse<LearningRateDecay>(r.GetValue(lrDecay)!, ignoreCase: true),
+        DecayStartFraction = r.GetValue(decayStart),
+        DecayFinalFactor = r.GetValue(decayFinal),
     };
     string output = r.GetValue(outDir)!;
     var sets = r.GetValue(dataset) switch

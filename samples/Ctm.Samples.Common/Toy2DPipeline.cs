@@ -164,6 +164,7 @@ public static class Toy2DPipeline
         var evalEma = new TrajectoryMlp(Net(c), generator: g2);
         var disc = c.Gan ? new MlpDiscriminator(2, c.DiscriminatorHidden, 3, generator: gd) : null;
         if (teacher is not null) StudentInitialization.FromTeacher(student, teacher.Network);
+        long decayStart = (long)(c.CtmSteps * c.DecayStartFraction);
         var options = new CtmTrainingOptions
         {
             LearningRate = c.CtmLearningRate,
@@ -181,8 +182,8 @@ public static class Toy2DPipeline
             GanMaxTeacherSteps = c.GanMaxTeacherSteps > 0 ? c.GanMaxTeacherSteps : c.GridPoints - 1,
             GanStepStrategy = c.GanStepStrategy,
             Decay = c.Decay,
-            DecayStartStep = (long)(c.CtmSteps * c.DecayStartFraction),
-            DecayEndStep = Math.Max(c.CtmSteps - 1, (long)(c.CtmSteps * c.DecayStartFraction) + 1),   // the last iteration
+            DecayStartStep = decayStart,
+            DecayEndStep = Math.Max(c.CtmSteps - 1, decayStart + 1),   // the last iteration
             DecayFinalFactor = c.DecayFinalFactor,
             Seed = c.Seed + 1,
         };

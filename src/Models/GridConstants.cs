@@ -20,9 +20,9 @@ internal sealed class GridConstants : IDisposable
     public const int T = 0, CIn = 1, CSkip = 2, COut = 3, A = 4, B = 5, H = 6;
     private const int Columns = 7;
 
-    private GridConstants(Tensor table, Tensor tau, double[] grid)
+    private GridConstants(Tensor table, Tensor tau)
     {
-        Table = table; Tau = tau; Grid = grid;
+        Table = table; Tau = tau;
     }
 
     /// <summary>[N, 7]: t, c_in, c_skip, c_out, a, b, h per grid index.</summary>
@@ -30,9 +30,6 @@ internal sealed class GridConstants : IDisposable
 
     /// <summary>τ(t_i), the network's time input per grid index ([N] or [N, …]).</summary>
     public Tensor Tau { get; }
-
-    /// <summary>The grid the constants were computed for.</summary>
-    public double[] Grid { get; }
 
     /// <summary>Whether these constants serve tensors of <paramref name="dtype"/> on <paramref name="device"/>
     /// (<see cref="Device"/> has no value equality, and <c>Tensor.device</c> is a new object each call: type and index
@@ -62,7 +59,7 @@ internal sealed class GridConstants : IDisposable
         var table = tensor(v, ScalarType.Float64).reshape(grid.Length, Columns).to(dtype, device);
         Tensor tau;
         using (no_grad()) tau = timeInput(tensor(grid, ScalarType.Float64).to(dtype, device));
-        return new GridConstants(table.DetachFromDisposeScope(), tau.DetachFromDisposeScope(), (double[])grid.Clone());
+        return new GridConstants(table.DetachFromDisposeScope(), tau.DetachFromDisposeScope());
     }
 
     public void Dispose()

@@ -84,7 +84,7 @@ public abstract class PreconditionedModel
     private protected Tensor PreconditionRows(Tensor x, GridRows t, GridRows s, Tensor? labels)
     {
         using var scope = NewDisposeScope();
-        var f = Net.Call(x * t[GridConstants.CIn], t.Tau, s.Tau, labels);
+        var f = NetworkRows(x, t, s, labels);
         return (x * t[GridConstants.CSkip]).addcmul_(f, t[GridConstants.COut], value: 1.0).MoveToOuterDisposeScope();
     }
 

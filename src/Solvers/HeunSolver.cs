@@ -64,4 +64,25 @@ public sealed class HeunSolver : OdeSolverBase
         d.addcmul_(xEuler, next[GridConstants.A], value: 1.0).addcmul_(fNext, next[GridConstants.B], value: 1.0); // 3. d + d'
         return x.addcmul(d, h, value: 0.5).MoveToOuterDisposeScope();             // 4. x + h/2·(d + d')
     }
+
+    /// <summary>
+    /// k <see cref="StepRowsNoGrad"/> steps along the grid from each sample's index <paramref name="start"/> (the CTM
+    /// loss's teacher segment x_t → x_u); the rows gathered for step j's end serve as step j + 1's start. Under no_grad.
+    /// </summary>
+    internal static Tensor SegmentRowsNoGrad(PreconditionedModel teacher, GridConstants grid, Tensor x, Tensor start, int k, Tensor? labels)
+    {
+        var current = x.alias();
+        var index = start;
+        var cur = grid.Rows(index, x);
+        for (int j = 0; j < k; j++)
+        {
+            index = index + 1;
+            var next = grid.Rows(index, x);
+            var stepped = StepRowsNoGrad(teacher, current, cur, next, labels);
+            current.Dispose();
+            current = stepped;
+            cur = next;
+        }
+        return current;
+    }
 }

@@ -236,29 +236,11 @@ public sealed class CtmLoss : ICtmLoss, IDisposable
         using (no_grad())
         {
             var xu = _o.TeacherMode == TeacherMode.Teacher && _teacherGrid is { } teacherGrid
-                ? TeacherSegmentOnGrid(teacherGrid, xt, iT, k, labels)
+                ? HeunSolver.SegmentRowsNoGrad(_teacherModel!, teacherGrid, xt, iT, k, labels)
                 : TrajectorySegment(xt, grid, iT, k, grid.index_select(0, iT), grid.index_select(0, iU), labels);
             xTgt = target.JumpRows(student.JumpRows(xu, studentGrid.Rows(iU, xt), studentS, labels), targetS, targetMin, labels);
         }
         return (xEst.MoveToOuterDisposeScope(), xTgt.MoveToOuterDisposeScope());
-    }
-
-    /// <summary>k fused teacher Heun steps along the grid from index iT (rows of step j+1 reused by step j+1).</summary>
-    private Tensor TeacherSegmentOnGrid(GridConstants teacherGrid, Tensor xt, Tensor iT, int k, Tensor? labels)
-    {
-        var x = xt.alias();
-        var index = iT;
-        var cur = teacherGrid.Rows(index, xt);
-        for (int j = 0; j < k; j++)
-        {
-            index = index + 1;
-            var next = teacherGrid.Rows(index, xt);
-            var stepped = HeunSolver.StepRowsNoGrad(_teacherModel!, x, cur, next, labels);
-            x.Dispose();
-            x = stepped;
-            cur = next;
-        }
-        return x;
     }
 
     /// <summary>x_u from x_t: k teacher Heun steps along the grid, or the target's own jump(s).</summary>

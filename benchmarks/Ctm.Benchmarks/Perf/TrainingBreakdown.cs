@@ -129,21 +129,7 @@ internal static class TrainingBreakdown
         double c1 = Mark(); t[0] = c1 - c; c = c1;
 
         Tensor xu;
-        using (no_grad())
-        {
-            // CtmLoss's teacher segment: fused Heun steps on the teacher's per-grid-index constants.
-            var x = xt.alias();
-            var index = iT;
-            var cur = consts.Teacher.Rows(index, xt);
-            for (int j = 0; j < k; j++)
-            {
-                index = index + 1;
-                var next = consts.Teacher.Rows(index, xt);
-                x = HeunSolver.StepRowsNoGrad(teacher, x, cur, next, labels);
-                cur = next;
-            }
-            xu = x;
-        }
+        using (no_grad()) xu = HeunSolver.SegmentRowsNoGrad(teacher, consts.Teacher, xt, iT, k, labels);   // CtmLoss's teacher segment
         c1 = Mark(); t[1] = c1 - c; c = c1;
 
         var studentS = consts.Student.Rows(iS, xt);

@@ -25,8 +25,9 @@ public static class SlicedWasserstein
         using var scope = NewDisposeScope();
         var dirs = Sampling.Noise.Normal(new[] { a.shape[1], (long)projections }, ScalarType.Float64, a.device, generator);
         dirs = dirs / dirs.norm(0, keepdim: true);
-        var pa = a.to_type(ScalarType.Float64).matmul(dirs).sort(0).Values;
-        var pb = b.to_type(ScalarType.Float64).matmul(dirs).sort(0).Values;
+        // [P, n] projections (θᵀ xᵀ) so each direction's values are contiguous for the sort.
+        var pa = dirs.T.matmul(a.to_type(ScalarType.Float64).T).sort(1).Values;
+        var pb = dirs.T.matmul(b.to_type(ScalarType.Float64).T).sort(1).Values;
         return (pa - pb).square().mean().sqrt().item<double>();
     }
 }

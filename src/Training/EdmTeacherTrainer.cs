@@ -30,6 +30,7 @@ public sealed partial class EdmTeacherTrainer : IDisposable
     private readonly OptimizerHelper? _adam;
     private readonly RectifiedAdam? _radam;
     private readonly Generator _gen;
+    private readonly EmaPairs _emaPairs;
     private readonly ILogger _logger;
 
     /// <summary>Creates the trainer.</summary>
@@ -49,6 +50,7 @@ public sealed partial class EdmTeacherTrainer : IDisposable
         Ema.CheckSameArchitecture(_ema, _network, nameof(ema));
         Ema.Copy(_ema, _network);
         foreach (var p in _ema.parameters()) p.requires_grad_(false);
+        _emaPairs = Ema.Pairs(_ema, _network);   // matched once; loading a checkpoint copies into these same tensors
         if (_o.UseRAdam) _radam = new RectifiedAdam(_network.parameters(), _o.LearningRate);
         else _adam = optim.Adam(_network.parameters(), lr: _o.LearningRate);
         _gen = new Generator(_o.Seed, CPU);
@@ -94,7 +96,7 @@ public sealed partial class EdmTeacherTrainer : IDisposable
         loss.backward();
         _adam?.step();
         _radam?.Step();
-        Ema.Update(_ema, _network, _o.EmaRate);
+        _emaPairs.Update(_o.EmaRate);
         Step++;
         Log.StepDone(_logger, Step, value);
         return value;

@@ -130,6 +130,71 @@ public class QualityMetricsTests
         Assert.Equal(3.0 / 4, s.Coverage, 12);            // nearest fakes of 0, 1, 2 lie within 1; of 3 (1.5) at 1.5 > 1
     }
 
+    [Theory]
+    [InlineData(64)]
+    [InlineData(1024)]
+    public void BlockedScoresEqualABruteForceCount(int blockRows)
+    {
+        // Every definition spelled out with plain loops over all pairs (3-D, sizes that blocks do not divide).
+        using var g = new Generator(23);
+        using var real = randn(new long[] { 301, 3 }, ScalarType.Float64, generator: g);
+        using var fake = randn(new long[] { 257, 3 }, ScalarType.Float64, generator: g).mul_(1.3).add_(0.2);
+        double[,] R = ToArray(real), F = ToArray(fake);
+        const int k = 5;
+        double[] rr = KthRadius(R, R, k, self: true), fr = KthRadius(F, F, k, self: true);
+        int n = R.GetLength(0), m = F.GetLength(0);
+        double inside = 0, balls = 0, recalled = 0, covered = 0;
+        for (int j = 0; j < m; j++)
+        {
+            int c = 0;
+            for (int i = 0; i < n; i++) if (D2(F, j, R, i) <= rr[i]) c++;
+            inside += c > 0 ? 1 : 0; balls += c;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            bool any = false; double nearest = double.PositiveInfinity;
+            for (int j = 0; j < m; j++) { double d = D2(F, j, R, i); any |= d <= fr[j]; nearest = Math.Min(nearest, d); }
+            recalled += any ? 1 : 0; covered += nearest <= rr[i] ? 1 : 0;
+        }
+        var s = ManifoldMetrics.Compute(real, fake, k, blockRows);
+        Assert.Equal(inside / m, s.Precision, 12);
+        Assert.Equal(recalled / n, s.Recall, 12);
+        Assert.Equal(balls / (k * (double)m), s.Density, 12);
+        Assert.Equal(covered / n, s.Coverage, 12);
+        Assert.InRange(s.Precision, 0.05, 0.95);   // the case is not trivial: some samples in, some out
+        using var radii = ManifoldMetrics.KnnRadiusSquared(real, k, blockRows);
+        var got = radii.data<double>().ToArray();
+        for (int i = 0; i < n; i++) Assert.Equal(rr[i], got[i], 9);
+    }
+
+    private static double[,] ToArray(Tensor t)
+    {
+        var v = t.data<double>().ToArray();
+        int n = (int)t.shape[0], d = (int)t.shape[1];
+        var a = new double[n, d];
+        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) a[i, j] = v[i * d + j];
+        return a;
+    }
+
+    private static double D2(double[,] a, int i, double[,] b, int j)
+    {
+        double s = 0;
+        for (int c = 0; c < a.GetLength(1); c++) { double d = a[i, c] - b[j, c]; s += d * d; }
+        return s;
+    }
+
+    private static double[] KthRadius(double[,] a, double[,] b, int k, bool self)
+    {
+        int n = a.GetLength(0);
+        var r = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            var d = Enumerable.Range(0, b.GetLength(0)).Where(j => !(self && j == i)).Select(j => D2(a, i, b, j)).OrderBy(x => x).ToArray();
+            r[i] = d[k - 1];
+        }
+        return r;
+    }
+
     [Fact]
     public void PrecomputedRealRadiiGiveTheSameScores()
     {

@@ -26,14 +26,19 @@ public static class Toy2DEvaluation
 
     /// <summary>
     /// The table: a data-vs-data row first, then the teacher's Euler 1 and Heun 35, CTM γ = 0 with NFE 1, 2, 4, γ = 1
-    /// NFE 4 and the CTM used as a score model (Heun 35 on its diagonal). Returns the samples for plotting (owned).
+    /// NFE 4 and the CTM used as a score model (Heun 35 on its diagonal). Each row draws <see cref="ToyConfig.SwdSamples"/>
+    /// samples in chunks of <see cref="ToyConfig.EvalSamples"/> from one generator: the first chunk gives the k-NN scores,
+    /// the plot and the time column; all of them give SW2, off-support, mean log p and the mode count. Returns the first
+    /// chunks for plotting (owned).
     /// </summary>
     public static (List<ToyRow> Rows, Dictionary<string, Tensor> Samples) Run(IToyData data, TrainedTeacher? teacher, TrainedCtm ctm, ToyConfig c)
     {
-        int n = c.EvalSamples;
+        int n = c.EvalSamples, chunks = Math.Max(1, (c.SwdSamples + n - 1) / n);
         using var gData = new Generator(c.Seed + 1000);
-        using var reference = data.Sample(n, gData);
-        using var referenceRadius2 = ManifoldMetrics.KnnRadiusSquared(reference);
+        using var referenceKnn = data.Sample(n, gData);
+        using var dataFirst = data.Sample(n, gData);
+        using var reference = Extend(referenceKnn, chunks, () => data.Sample(n, gData));
+        using var referenceRadius2 = ManifoldMetrics.KnnRadiusSquared(referenceKnn);
         var rows = new List<ToyRow>();
         var samples = new Dictionary<string, Tensor>();
         using var noGrad = no_grad();
@@ -42,14 +47,16 @@ public static class Toy2DEvaluation
         {
             using var g = new Generator(c.Seed + 2000);
             var sw = Stopwatch.StartNew();
-            var x = sample(g);
+            var first = sample(g);
             double secs = sw.Elapsed.TotalSeconds;
-            var row = Score(data, reference, x, name, nfe, secs, c.Seed, referenceRadius2);
+            using var x = Extend(first, chunks, () => sample(g));
+            var row = Score(data, reference, x, name, nfe, secs, c.Seed, referenceRadius2, n);
             rows.Add(row);
-            samples[row.Label] = x;
+            samples[row.Label] = first;
         }
 
-        Add(DataRow, 0, g => data.Sample(n, gData));
+        int dataDraws = 0;
+        Add(DataRow, 0, g => dataDraws++ == 0 ? dataFirst.alias() : data.Sample(n, gData));
         var shape = new long[] { 2 };
         if (teacher is not null)
         {
@@ -67,10 +74,26 @@ public static class Toy2DEvaluation
         return (rows, samples);
     }
 
+    /// <summary><paramref name="first"/> followed by <paramref name="chunks"/> − 1 more draws of <paramref name="next"/>, as a new tensor (the inputs stay the caller's).</summary>
+    private static Tensor Extend(Tensor first, int chunks, Func<Tensor> next)
+    {
+        if (chunks <= 1) return first.alias();
+        var parts = new List<Tensor> { first };
+        try
+        {
+            for (int i = 1; i < chunks; i++) parts.Add(next());
+            return cat(parts.ToArray());
+        }
+        finally { foreach (var p in parts.Skip(1)) p.Dispose(); }
+    }
+
     /// <summary>Every measure of one sample set <paramref name="x"/> against <paramref name="reference"/>.</summary>
-    /// <remarks><paramref name="referenceRadius2"/>: the reference's k-NN radii (<see cref="ManifoldMetrics.KnnRadiusSquared"/>), when one
-    /// reference scores several sets; null computes them.</remarks>
-    public static ToyRow Score(IToyData data, Tensor reference, Tensor x, string name, int nfe, double seconds, ulong seed, Tensor? referenceRadius2 = null)
+    /// <remarks><paramref name="referenceRadius2"/>: the k-NN radii (<see cref="ManifoldMetrics.KnnRadiusSquared"/>) of the
+    /// reference's first <paramref name="knnSamples"/> rows, when one reference scores several sets; null computes them.
+    /// The k-NN scores use the first <paramref name="knnSamples"/> rows of both sets (0 = all); SW2, off-support, mean log p
+    /// and the mode count use every row.</remarks>
+    public static ToyRow Score(IToyData data, Tensor reference, Tensor x, string name, int nfe, double seconds, ulong seed,
+        Tensor? referenceRadius2 = null, int knnSamples = 0)
     {
         int held = 0;
         if (data.Modes > 0)
@@ -81,7 +104,9 @@ public static class Toy2DEvaluation
         }
         using var g = new Generator(seed + 3000);
         double swd = SlicedWasserstein.Distance(reference, x, g, 256);
-        var manifold = referenceRadius2 is null ? ManifoldMetrics.Compute(reference, x) : ManifoldMetrics.Compute(reference, referenceRadius2, x);
+        using var r = knnSamples > 0 && knnSamples < reference.shape[0] ? reference.narrow(0, 0, knnSamples) : reference.alias();
+        using var f = knnSamples > 0 && knnSamples < x.shape[0] ? x.narrow(0, 0, knnSamples) : x.alias();
+        var manifold = referenceRadius2 is null ? ManifoldMetrics.Compute(r, f) : ManifoldMetrics.Compute(r, referenceRadius2, f);
         var support = SupportCheck.Compute(data.LogDensity, x, reference);
         return new ToyRow(name, nfe, swd, manifold, support, held, data.Modes, seconds);
     }

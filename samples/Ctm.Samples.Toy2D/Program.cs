@@ -74,6 +74,7 @@ int Run(ParseResult r)
         DsmWeight = r.GetValue(noDsm) ? 0.0 : 1.0,
         TeacherMode = r.GetValue(selfTeacher) ? TeacherMode.SelfTeacher : TeacherMode.Teacher,
         EvalSamples = isQuick ? 4000 : defaults.EvalSamples,
+        SwdSamples = isQuick ? 8000 : defaults.SwdSamples,
         Batch = r.GetValue(batch),
         CtmLearningRate = r.GetValue(ctmLr),
         GanStartFraction = r.GetValue(ganStart),

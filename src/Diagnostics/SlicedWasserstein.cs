@@ -8,6 +8,11 @@ namespace Ctm.Core.Diagnostics;
 /// Sliced Wasserstein-2 distance between two equally sized point clouds: √(mean over random unit directions θ of
 /// W₂²(θ·a, θ·b)), each 1-D W₂ computed by sorting. Compare a model's value with the noise floor of two fresh data sets.
 /// </summary>
+/// <remarks>
+/// The estimate is dominated by the outermost quantiles and converges slowly: two fresh sets of 10,000 points of a
+/// ring of eight narrow Gaussians score 0.035 ± 0.010 against each other, of 50,000 points 0.022 ± 0.006. To rank two
+/// samplers that differ by a few percent, score both on the same reference with tens of thousands of points.
+/// </remarks>
 public static class SlicedWasserstein
 {
     /// <summary>SW₂(a, b) with <paramref name="projections"/> directions from <paramref name="generator"/>.</summary>

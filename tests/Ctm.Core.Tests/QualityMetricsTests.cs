@@ -196,6 +196,54 @@ public class QualityMetricsTests
     }
 
     [Fact]
+    public void SlicedWasserstein_AOneDimensionalShiftIsExact()
+    {
+        // In 1-D every direction is ±1, and a set moved by 1 is at W2 = 1 from itself.
+        using var a = tensor(new double[] { 0, 1, 2, 5, -3 }).reshape(5, 1);
+        using var b = a + 1;
+        using var g = new Generator(3);
+        Assert.Equal(1.0, SlicedWasserstein.Distance(a, b, g, 16), 12);
+    }
+
+    [Fact]
+    public void SlicedWasserstein_AShiftIn2DScoresItsLengthOverRootTwo()
+    {
+        // Shifting by v moves every projection by θ·v, so SW2² = mean over θ of (θ·v)² = |v|²/2 for uniform directions.
+        using var g = new Generator(5);
+        using var a = randn(new long[] { 2000, 2 }, ScalarType.Float64, generator: g);
+        using var v = tensor(new double[] { 0.3, 0.4 });
+        using var b = a + v;
+        double sw = SlicedWasserstein.Distance(a, b, g, 4096);
+        Assert.InRange(sw, 0.5 / Math.Sqrt(2) - 0.01, 0.5 / Math.Sqrt(2) + 0.01);
+    }
+
+    [Fact]
+    public void SlicedWassersteinReference_ScoresLikeDistanceAndChecksItsInput()
+    {
+        using var ring = GaussianMixtureModel.Ring(dtype: ScalarType.Float32);
+        using var g = new Generator(19);
+        using var reference = ring.SampleData(3000, g);
+        using var x1 = ring.SampleData(3000, g);
+        using var x2 = ring.SampleData(3000, g) * 1.5;
+        using var gRef = new Generator(7);
+        using var prepared = new SlicedWassersteinReference(reference, gRef, 64);
+        Assert.Equal(3000, prepared.Count);
+        foreach (var x in new[] { x1, x2 })
+        {
+            using var gOne = new Generator(7);
+            Assert.Equal(SlicedWasserstein.Distance(reference, x, gOne, 64), prepared.Distance(x), 12);
+        }
+        Assert.True(prepared.Distance(x2) > 2 * prepared.Distance(x1), $"the scaled set must be farther: {prepared.Distance(x2)} vs {prepared.Distance(x1)}");   // the case is not trivial
+        using var fewer = x1.narrow(0, 0, 100);
+        Assert.Throws<ArgumentException>("points", () => prepared.Distance(fewer));
+        using var gBad = new Generator(1);
+        Assert.Throws<ArgumentException>("b", () => SlicedWasserstein.Distance(reference, fewer, gBad));
+        Assert.Throws<ArgumentOutOfRangeException>("projections", () => new SlicedWassersteinReference(reference, gBad, 0));
+        prepared.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => prepared.Distance(x1));
+    }
+
+    [Fact]
     public void PrecomputedRealRadiiGiveTheSameScores()
     {
         using var ring = GaussianMixtureModel.Ring(dtype: ScalarType.Float64);

@@ -46,9 +46,11 @@ public sealed record ToyConfig
     /// <summary>Samples per row for SW2, off-support, mean log p and the mode count (the first <see cref="EvalSamples"/> of
     /// them are the k-NN and plot samples).</summary>
     // 50,000: SW2 at 10,000 samples is too noisy to rank two samplers that are both near the data: over six noise draws of
-    // one ring model, CTM NFE 2 / teacher Heun 35 read 0.78–1.07 (sd 0.11) at 10,000 and 0.79–0.92 at 50,000; two fresh
+    // one ring model, CTM NFE 2 / teacher Heun 35 read 0.78–1.07 (sd 0.11) at 10,000 and 0.79–0.95 (sd 0.06) at 50,000; two fresh
     // ring data sets of 10,000 score 0.035 ± 0.010 against each other (docs/results-2d.md, "How precise SW2 is").
     public int SwdSamples { get; init; } = 50_000;
+    /// <summary>Chunks of <see cref="EvalSamples"/> drawn per row: ⌈<see cref="SwdSamples"/> / <see cref="EvalSamples"/>⌉, at least 1.</summary>
+    public int EvalChunks => Math.Max(1, (SwdSamples + EvalSamples - 1) / EvalSamples);
     // The library's defaults (0.999) are the official ones, tuned for 100K+ iterations. Over a 2,000-iteration run an
     // EMA of 0.999 still carries ~37% of the early weights; 0.99 keeps the averaging window a similar fraction of the run.
     public double TargetEmaRate { get; init; } = 0.99;

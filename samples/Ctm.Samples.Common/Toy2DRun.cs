@@ -78,7 +78,7 @@ public static class Toy2DRun
 
         var report = new StringWriter();
         report.WriteLine($"== {data.Name} == (teacher {teacher.Seconds:F0} s, CTM {ctm.Seconds:F0} s, wall {wall.Elapsed.TotalSeconds:F0} s)");
-        Toy2DEvaluation.Print($"  {Math.Max(cfg.SwdSamples, cfg.EvalSamples)} samples per row against as many fresh data samples (SW2, off-support, log p, " +
+        Toy2DEvaluation.Print($"  {cfg.EvalChunks * cfg.EvalSamples} samples per row against as many fresh data samples (SW2, off-support, log p, " +
             $"modes); k-NN scores, plots and times on the first {cfg.EvalSamples}", rows, report);
         foreach (var (pass, text) in targets) report.WriteLine($"  {(pass ? "PASS" : "FAIL")} {text}");
         report.WriteLine($"  wrote {Path.GetFullPath(plot)}");

@@ -44,9 +44,12 @@ public sealed class DenoiserMlp : nn.Module<Tensor, Tensor, Tensor>
         if (x.dim() != 2 || x.shape[1] != Options.Dimension)
             throw new ArgumentException($"DenoiserMlp expects x of shape [B, {Options.Dimension}], got [{string.Join(", ", x.shape)}].", nameof(x));
         using var scope = NewDisposeScope();
-        var embT = map_t.call(cNoise);
+        // The time branch runs once per distinct noise level (DistinctTimes): a sampler's step and the CTM's teacher steps
+        // use grid values.
+        var t = DistinctTimes.Of(cNoise);
+        var embT = map_t.call(t.Values);
         var h = inp.call(x);
-        foreach (var block in blocks) h = block.call(h, embT, null);
+        foreach (var block in blocks) h = block.Forward(h, embT, t, null, null);
         return output.call(nn.functional.silu(h)).MoveToOuterDisposeScope();
     }
 }

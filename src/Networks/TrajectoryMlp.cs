@@ -53,10 +53,13 @@ public sealed class TrajectoryMlp : nn.Module<Tensor, Tensor, Tensor, Tensor>
         if (x.dim() != 2 || x.shape[1] != Options.Dimension)
             throw new ArgumentException($"TrajectoryMlp expects x of shape [B, {Options.Dimension}], got [{string.Join(", ", x.shape)}].", nameof(x));
         using var scope = NewDisposeScope();
-        var embT = map_t.call(cNoiseT);
-        var embS = map_s.call(cNoiseS);
+        // The time branches run once per distinct time (DistinctTimes): training and sampling draw t and s from a grid.
+        var t = DistinctTimes.Of(cNoiseT);
+        var s = ReferenceEquals(cNoiseS, cNoiseT) ? t : DistinctTimes.Of(cNoiseS);   // the diagonal g(x, t, t)
+        var embT = map_t.call(t.Values);
+        var embS = map_s.call(s.Values);
         var h = inp.call(x);
-        foreach (var block in blocks) h = block.call(h, embT, embS);
+        foreach (var block in blocks) h = block.Forward(h, embT, t, embS, s);
         return output.call(nn.functional.silu(h)).MoveToOuterDisposeScope();
     }
 }

@@ -40,6 +40,7 @@ public abstract class MixtureToyData : IToyData
     public Tensor LogDensity(Tensor x) => _m.LogDensity(x);
     public Tensor ModeOf(Tensor x)
     {
+        if (Modes == 0) throw new NotSupportedException($"{Name} is a continuous curve, not a set of discrete modes.");
         using var r = _m.Responsibilities(x);
         return r.argmax(1);
     }
@@ -70,6 +71,31 @@ public sealed class GridData : MixtureToyData
         for (int i = 0; i < 5; i++)
             for (int j = 0; j < 5; j++) means[5 * i + j] = new[] { -1.0 + 0.5 * i, -1.0 + 0.5 * j };
         return new GaussianMixtureModel(Enumerable.Repeat(1.0 / 25, 25).ToArray(), means, Enumerable.Repeat(0.05, 25).ToArray(), dtype: ScalarType.Float32);
+    }
+}
+
+/// <summary>
+/// A swiss roll: the curve (θ cos θ, θ sin θ)/(4.5π) for θ ∈ [1.5π, 4.5π] (radius 1/3 to 1, arms 0.44 apart), blurred by
+/// N(0, 0.04²I); as a mixture of 400 Gaussians evenly spaced in θ (as scikit-learn's make_swiss_roll draws θ), which gives
+/// it an exact density. A second set the demo's settings were not tuned on: a thin curved support instead of blobs.
+/// </summary>
+public sealed class SwissRollData : MixtureToyData
+{
+    private const int Components = 400;
+    public SwissRollData() : base(Build(), 0) { }
+    public override string Name => "swiss roll";
+    public override string Key => "swissroll";
+
+    private static GaussianMixtureModel Build()
+    {
+        var means = new double[Components][];
+        for (int i = 0; i < Components; i++)
+        {
+            double theta = Math.PI * (1.5 + 3.0 * (i + 0.5) / Components);
+            means[i] = new[] { theta * Math.Cos(theta) / (4.5 * Math.PI), theta * Math.Sin(theta) / (4.5 * Math.PI) };
+        }
+        return new GaussianMixtureModel(Enumerable.Repeat(1.0 / Components, Components).ToArray(), means,
+            Enumerable.Repeat(0.04, Components).ToArray(), dtype: ScalarType.Float32);
     }
 }
 

@@ -19,8 +19,8 @@ using Ctm.Samples;
 using Microsoft.Extensions.Logging;
 
 var defaults = new ToyConfig();
-var dataset = SampleConsole.Option("--dataset", "Data set: ring, checkerboard, both (the two), or grid (25 Gaussians, a set the settings were not tuned on).", "both");
-dataset.AcceptOnlyFromAmong("ring", "checkerboard", "both", "grid");
+var dataset = SampleConsole.Option("--dataset", "Data set: ring, checkerboard, both (the two), or one the settings were not tuned on: grid (25 Gaussians) or swissroll.", "both");
+dataset.AcceptOnlyFromAmong("ring", "checkerboard", "both", "grid", "swissroll");
 var quick = SampleConsole.Flag("--quick", "Smoke run: 600 teacher and 300 CTM iterations, 4,000 samples per row for the k-NN scores and plots, 8,000 for SW2 and off-support.");
 var teacherSteps = SampleConsole.Optional<int>("--teacher-steps", $"Teacher iterations [default: {defaults.TeacherSteps}, 600 with --quick].");
 var ctmSteps = SampleConsole.Optional<int>("--ctm-steps", $"CTM iterations [default: {defaults.CtmSteps}, 300 with --quick].");
@@ -29,7 +29,8 @@ var noDsm = SampleConsole.Flag("--no-dsm", "Distil without the DSM term (λ_DSM 
 var selfTeacher = SampleConsole.Flag("--self-teacher", "Teacher-free distillation (the target's own jumps).");
 var seed = SampleConsole.Option("--seed", "Seed of every network and every draw.", defaults.Seed);
 var outDir = SampleConsole.Option("--out", "Output folder for the plots (and the teacher cache of --reuse-teacher).", "artifacts/toy2d");
-var batch = SampleConsole.Option("--batch", "Batch size.", defaults.Batch);
+var batch = SampleConsole.Option("--batch", "Batch size of the teacher's training.", defaults.Batch);
+var ctmBatch = SampleConsole.Option("--ctm-batch", "Batch size of the CTM distillation (0 = --batch).", defaults.CtmBatch);
 var ctmLr = SampleConsole.Option("--ctm-lr", "CTM learning rate (RAdam).", defaults.CtmLearningRate);
 var ganStart = SampleConsole.Option("--gan-start", "Fraction of the CTM run after which the GAN term starts.", defaults.GanStartFraction);
 var targetEma = SampleConsole.Option("--target-ema", "μ of the target network θ⁻.", defaults.TargetEmaRate);
@@ -54,7 +55,7 @@ var decayStart = SampleConsole.Option("--decay-start", "Fraction of the CTM run 
 var decayFinal = SampleConsole.Option("--decay-final", "Final CTM learning rate as a fraction of --ctm-lr.", defaults.DecayFinalFactor);
 var command = new RootCommand("Ctm.Core 2-D demo: EDM teacher → CTM distillation → sampler table, quality targets and plots.")
 {
-    dataset, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmLr, ganStart, targetEma, evalEma, threads,
+    dataset, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmBatch, ctmLr, ganStart, targetEma, evalEma, threads,
     reuseTeacher, sequential, hidden, blocks, embScale, teacherLr, grid, maxTeacherSteps, discHidden, discLr, huber, sigmaMax, ganWeight,
     lrDecay, decayStart, decayFinal,
 };
@@ -76,6 +77,7 @@ int Run(ParseResult r)
         EvalSamples = isQuick ? 4000 : defaults.EvalSamples,
         SwdSamples = isQuick ? 8000 : defaults.SwdSamples,
         Batch = r.GetValue(batch),
+        CtmBatch = r.GetValue(ctmBatch),
         CtmLearningRate = r.GetValue(ctmLr),
         GanStartFraction = r.GetValue(ganStart),
         TargetEmaRate = r.GetValue(targetEma),
@@ -102,12 +104,13 @@ int Run(ParseResult r)
         "ring" => new IToyData[] { new RingData() },
         "checkerboard" => new IToyData[] { new CheckerboardData() },
         "grid" => new IToyData[] { new GridData() },
+        "swissroll" => new IToyData[] { new SwissRollData() },
         _ => new IToyData[] { new RingData(), new CheckerboardData() },
     };
     bool concurrent = !r.GetValue(sequential);
 
-    log.LogInformation("Ctm.Core 2-D demo: teacher {TeacherSteps} steps, CTM {CtmSteps} steps, batch {Batch}, GAN {Gan}, DSM weight {Dsm}, {Mode}; {Layout}",
-        cfg.TeacherSteps, cfg.CtmSteps, cfg.Batch, cfg.Gan ? "on" : "off", cfg.DsmWeight, cfg.TeacherMode,
+    log.LogInformation("Ctm.Core 2-D demo: teacher {TeacherSteps} steps at batch {Batch}, CTM {CtmSteps} steps at batch {CtmBatch}, GAN {Gan}, DSM weight {Dsm}, {Mode}; {Layout}",
+        cfg.TeacherSteps, cfg.Batch, cfg.CtmSteps, cfg.CtmBatchSize, cfg.Gan ? "on" : "off", cfg.DsmWeight, cfg.TeacherMode,
         concurrent && sets.Length > 1 ? $"{sets.Length} data sets side by side, one core each" : "one data set at a time");
     var total = Stopwatch.StartNew();
     List<Toy2DResult> results = null!;

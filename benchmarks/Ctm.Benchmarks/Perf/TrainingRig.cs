@@ -38,10 +38,22 @@ internal sealed class TrainingRig : IDisposable
         _x0 = (randn(_student.BatchShape(batch), generator: g) * 0.5).to(device);
         _labels = _student.Labels(batch, g, device);
         _batch = _ => (_x0.alias(), _labels?.alias());
-        // Inputs of the bare passes: any x_in and mid-range times (the cost of a pass does not depend on the values).
+        // Inputs of the bare passes: any x_in, and per-sample times drawn as an iteration draws them (t, u = the next grid
+        // point, s ∈ [u, σ_min] from the training grid; σ_min for the outer jump; a continuous log-normal σ for DSM). The
+        // values do not matter, but how many distinct times a batch holds does: the vector networks evaluate their time
+        // branches once per distinct time (DistinctTimes), so constant times would make the passes too cheap.
         _xIn = randn(_student.BatchShape(batch), generator: g).to(device);
-        Tensor Time(double sigma) { using var s = full(new long[] { batch }, sigma, device: device); return _student.TimeInput(s); }
-        _tT = Time(20.0); _tS = Time(0.5); _tU = Time(10.0); _tMin = Time(0.002); _tDsm = Time(1.0);
+        var model = _student.Model;
+        using var grid = tensor(Ctm.Core.Schedules.KarrasSchedule.Sigmas(Options.GridPoints, model.SigmaMin, model.SigmaMax, model.Rho));
+        using var iT = randint(0, Options.GridPoints - 1, new long[] { batch }, generator: g);
+        using var iU = iT + 1;
+        using var iS = (iU + (rand(new long[] { batch }, dtype: ScalarType.Float64, generator: g) * (Options.GridPoints - iU)).floor().to_type(ScalarType.Int64))
+            .clamp_max(Options.GridPoints - 1);
+        using var dsm = (randn(new long[] { batch }, dtype: ScalarType.Float64, generator: g) * 1.2 - 1.2).exp().clamp(model.SigmaMin, model.SigmaMax);
+        Tensor Time(Tensor sigma) { using var s = sigma.to_type(ScalarType.Float32).to(device); return _student.TimeInput(s); }
+        Tensor OnGrid(Tensor index) { using var s = grid.index_select(0, index); return Time(s); }
+        using var sMin = full(new long[] { batch }, model.SigmaMin);
+        _tT = OnGrid(iT); _tS = OnGrid(iS); _tU = OnGrid(iU); _tMin = Time(sMin); _tDsm = Time(dsm);
     }
 
     public PerfNet Net { get; }

@@ -171,7 +171,7 @@ public static class Toy2DPipeline
 
     public static TrainedCtm TrainCtm(IToyData data, TrainedTeacher? teacher, ToyConfig c, IProgress<CtmTrainingProgress>? progress = null)
     {
-        if (c.CtmBatch < 0)
+        if (c.CtmBatch is < 0 or 1)
             throw new ArgumentOutOfRangeException(nameof(c), c.CtmBatch, "ToyConfig.CtmBatch (--ctm-batch) must be ≥ 2, or 0 for the teacher's batch.");
         using var g0 = new Generator(c.Seed + 200);
         using var g1 = new Generator(c.Seed + 200);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using Ctm.Core.Analytic;
 using TorchSharp;
@@ -26,6 +27,29 @@ public interface IToyData : IDisposable
 
     /// <summary>Mode index of each point (nearest mode), int64 [n]; only when <see cref="Modes"/> &gt; 0.</summary>
     Tensor ModeOf(Tensor x);
+}
+
+/// <summary>The 2-D laws by their <see cref="IToyData.Key"/>, for hosts and tests that pick one by name.</summary>
+public static class ToyData
+{
+    private static readonly (string Key, Func<IToyData> Make)[] Laws =
+    {
+        ("ring", () => new RingData()),
+        ("checkerboard", () => new CheckerboardData()),
+        ("grid", () => new GridData()),
+        ("swissroll", () => new SwissRollData()),
+    };
+
+    /// <summary>Every law's key: the two shipped sets, then the laws the demo's settings were not tuned on.</summary>
+    public static IReadOnlyList<string> Keys { get; } = Laws.Select(l => l.Key).ToArray();
+
+    /// <summary>A new instance of the law with key <paramref name="key"/> (the caller disposes it).</summary>
+    public static IToyData Create(string key)
+    {
+        if (key is null) throw new ArgumentNullException(nameof(key));
+        foreach (var (k, make) in Laws) if (k == key) return make();
+        throw new ArgumentException($"Unknown 2-D law '{key}'; use one of: {string.Join(", ", Keys)}.", nameof(key));
+    }
 }
 
 /// <summary>A Gaussian mixture as a 2-D data law: its samples, its exact log-density, each point's most responsible mode.</summary>

@@ -20,7 +20,7 @@ using Microsoft.Extensions.Logging;
 
 var defaults = new ToyConfig();
 var dataset = SampleConsole.Option("--dataset", "Data set: ring, checkerboard, both (the two), or one the settings were not tuned on: grid (25 Gaussians) or swissroll.", "both");
-dataset.AcceptOnlyFromAmong("ring", "checkerboard", "both", "grid", "swissroll");
+dataset.AcceptOnlyFromAmong([.. ToyData.Keys, "both"]);
 var quick = SampleConsole.Flag("--quick", "Smoke run: 600 teacher and 300 CTM iterations, 4,000 samples per row for the k-NN scores and plots, 8,000 for SW2 and off-support.");
 var teacherSteps = SampleConsole.Optional<int>("--teacher-steps", $"Teacher iterations [default: {defaults.TeacherSteps}, 600 with --quick].");
 var ctmSteps = SampleConsole.Optional<int>("--ctm-steps", $"CTM iterations [default: {defaults.CtmSteps}, 300 with --quick].");
@@ -99,14 +99,8 @@ int Run(ParseResult r)
         DecayFinalFactor = r.GetValue(decayFinal),
     };
     string output = r.GetValue(outDir)!;
-    var sets = r.GetValue(dataset) switch
-    {
-        "ring" => new IToyData[] { new RingData() },
-        "checkerboard" => new IToyData[] { new CheckerboardData() },
-        "grid" => new IToyData[] { new GridData() },
-        "swissroll" => new IToyData[] { new SwissRollData() },
-        _ => new IToyData[] { new RingData(), new CheckerboardData() },
-    };
+    string key = r.GetValue(dataset)!;
+    var sets = key == "both" ? new[] { ToyData.Create("ring"), ToyData.Create("checkerboard") } : new[] { ToyData.Create(key) };
     bool concurrent = !r.GetValue(sequential);
 
     log.LogInformation("Ctm.Core 2-D demo: teacher {TeacherSteps} steps at batch {Batch}, CTM {CtmSteps} steps at batch {CtmBatch}, GAN {Gan}, DSM weight {Dsm}, {Mode}; {Layout}",

@@ -10,22 +10,15 @@ namespace Ctm.Core.Tests;
 [Collection("Torch")]
 public sealed class ToyDataTests
 {
-    public static TheoryData<string> Laws => new() { "ring", "grid", "swissroll", "checkerboard" };
-
-    private static IToyData Law(string key) => key switch
-    {
-        "ring" => new RingData(),
-        "grid" => new GridData(),
-        "swissroll" => new SwissRollData(),
-        _ => new CheckerboardData(),
-    };
+    public static TheoryData<string> Laws => new(ToyData.Keys);
 
     [Theory]
     [MemberData(nameof(Laws))]
     public void DensityIntegratesToOneAndMatchesTheSampler(string key)
     {
         using var scope = NewDisposeScope();
-        using var data = Law(key);
+        using var data = ToyData.Create(key);
+        Assert.Equal(key, data.Key);
         // Riemann sum over [−1.6, 1.6]² with step 0.008 (every law lies inside, σ ≤ 0.05 of blur).
         const double step = 0.008;
         var axis = arange(-1.6 + step / 2, 1.6, step, dtype: ScalarType.Float64);

@@ -162,9 +162,22 @@ public sealed class CtmLoss : ICtmLoss, IDisposable
         var grid = tensor(_grid, dtype: x0.dtype, device: x0.device);
         var (iT, iU, iS) = CtmTimeSampler.SampleIndices(b, _o.GridPoints, k, generator, x0.device);
         var t = grid.index_select(0, iT);
-        var z = Sampling.Noise.Normal(x0.shape, x0.dtype, x0.device, generator);
-        var xt = x0 + TimeBroadcast.ToBatch(t, x0) * z;
-        if (GridModels(x0) is { } models) return OnGrid(models, xt, grid, iT, iU, iS, k, labels, estimateOnly);
+        Tensor xt;
+        Tensor? xuBank = null;
+        if (Bank(x0) is { } bank)
+        {
+            // x_t and the teacher's x_u from one solved trajectory (TrajectoryBankSize); no teacher call here.
+            var rows = bank.DrawRows(b, generator, x0.device);
+            xt = bank.At(iT, rows);
+            if (!estimateOnly) xuBank = bank.At(iU, rows);
+            labels = bank.Labels(rows) ?? labels;
+        }
+        else
+        {
+            var z = Sampling.Noise.Normal(x0.shape, x0.dtype, x0.device, generator);
+            xt = x0 + TimeBroadcast.ToBatch(t, x0) * z;
+        }
+        if (GridModels(x0) is { } models) return OnGrid(models, xt, xuBank, grid, iT, iU, iS, k, labels, estimateOnly);
 
         var u = grid.index_select(0, iU);
         var s = grid.index_select(0, iS);
@@ -178,7 +191,7 @@ public sealed class CtmLoss : ICtmLoss, IDisposable
         Tensor xTgt;
         using (no_grad())
         {
-            var xu = TrajectorySegment(xt, grid, iT, k, t, u, labels);
+            var xu = xuBank ?? TrajectorySegment(xt, grid, iT, k, t, u, labels);
             xTgt = Unchecked.Jump(_target, Unchecked.Jump(_student, xu, u, s, labels).detach(), s, sMin, labels).detach();
         }
         return (xEst.MoveToOuterDisposeScope(), xTgt.MoveToOuterDisposeScope());
@@ -211,18 +224,39 @@ public sealed class CtmLoss : ICtmLoss, IDisposable
     internal int GridConstantBuilds { get; private set; }
 
     private bool _disposed;
+    private TeacherTrajectoryBank? _bank;
 
-    /// <summary>Releases the grid constants the loss keeps for the library's own models (a few hundred bytes per model);
+    /// <summary>The teacher-trajectory bank for x_0's shape, dtype and device, solved at the first call that needs it;
+    /// null when <see cref="CtmTrainingOptions.TrajectoryBankSize"/> is 0.</summary>
+    private TeacherTrajectoryBank? Bank(Tensor x0)
+    {
+        if (_o.TrajectoryBankSize == 0) return null;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_bank is not null && _bank.Serves(x0)) return _bank;
+        _bank?.Dispose();
+        using var outer = NewDisposeScope();
+        // Solve in chunks of about 2^20 values (the whole bank at once for 2-D data: one call per grid step instead of
+        // M / batch), but never fewer rows than a training batch, which is known to fit.
+        long perSample = Math.Max(1, x0.numel() / Math.Max(1, x0.shape[0]));
+        long chunk = Math.Max(x0.shape[0], Math.Min(_o.TrajectoryBankSize, (1L << 20) / perSample));
+        _bank = TeacherTrajectoryBank.Build(_teacher!, _grid, _o.TrajectoryBankSize, x0.shape[1..], chunk,
+            _o.Seed ^ 0x9E3779B97F4A7C15UL, x0.dtype, x0.device);
+        return _bank;
+    }
+
+    /// <summary>Releases the grid constants the loss keeps for the library's own models (a few hundred bytes per model)
+    /// and the teacher-trajectory bank, if any;
     /// the models, networks and discriminator are borrowed and stay untouched. Calls after this throw.</summary>
     public void Dispose()
     {
         _disposed = true;
-        _studentGrid?.Dispose(); _targetGrid?.Dispose(); _teacherGrid?.Dispose();
+        _studentGrid?.Dispose(); _targetGrid?.Dispose(); _teacherGrid?.Dispose(); _bank?.Dispose();
+        _bank = null;
         _studentGrid = _targetGrid = _teacherGrid = null;
     }
 
     /// <summary>The same estimate and target as the general path, on gathered grid constants.</summary>
-    private (Tensor Estimate, Tensor Target) OnGrid(GridModelSet m, Tensor xt, Tensor grid, Tensor iT, Tensor iU, Tensor iS, int k,
+    private (Tensor Estimate, Tensor Target) OnGrid(GridModelSet m, Tensor xt, Tensor? xuBank, Tensor grid, Tensor iT, Tensor iU, Tensor iS, int k,
         Tensor? labels, bool estimateOnly)
     {
         var (student, target, studentGrid, targetGrid) = m;
@@ -235,9 +269,9 @@ public sealed class CtmLoss : ICtmLoss, IDisposable
         Tensor xTgt;
         using (no_grad())
         {
-            var xu = _o.TeacherMode == TeacherMode.Teacher && _teacherGrid is { } teacherGrid
+            var xu = xuBank ?? (_o.TeacherMode == TeacherMode.Teacher && _teacherGrid is { } teacherGrid
                 ? HeunSolver.SegmentRowsNoGrad(_teacherModel!, teacherGrid, xt, iT, k, labels)
-                : TrajectorySegment(xt, grid, iT, k, grid.index_select(0, iT), grid.index_select(0, iU), labels);
+                : TrajectorySegment(xt, grid, iT, k, grid.index_select(0, iT), grid.index_select(0, iU), labels));
             xTgt = target.JumpRows(student.JumpRows(xu, studentGrid.Rows(iU, xt), studentS, labels), targetS, targetMin, labels);
         }
         return (xEst.MoveToOuterDisposeScope(), xTgt.MoveToOuterDisposeScope());

@@ -44,6 +44,16 @@ public sealed class CtmTrainingOptions
     /// <summary>Teacher or teacher-free target.</summary>
     public TeacherMode TeacherMode { get; set; } = TeacherMode.Teacher;
 
+    /// <summary>
+    /// M &gt; 0: solve M teacher trajectories along the whole grid once, at the first iteration, and read each draw's x_t
+    /// and the teacher's x_u from them (official: 0, a fresh x_t = x_0 + t·z and k teacher Heun steps every iteration).
+    /// The target is the same teacher solution, the k Heun steps (two thirds of a small network's iteration) are gone,
+    /// and x_t follows the teacher's probability-flow marginal instead of the forward diffusion's. Costs N·M samples of
+    /// memory, so it is for small data (2-D, tabular); needs <see cref="TeacherMode.Teacher"/>. DSM and the GAN's real
+    /// samples still use the data. See docs/training.md.
+    /// </summary>
+    public int TrajectoryBankSize { get; set; }
+
     /// <summary>Generator learning rate (RAdam). Official: 4e-4.</summary>
     public double LearningRate { get; set; } = 4e-4;
 
@@ -134,6 +144,9 @@ internal sealed class CtmTrainingOptionsValidator : IValidateOptions<CtmTraining
         if (o.GridPoints < 2) return Fail($"GridPoints = {o.GridPoints}: the grid needs at least 2 points (official 18).");
         if (o.MaxTeacherSteps < 1 || o.MaxTeacherSteps > o.GridPoints - 1)
             return Fail($"MaxTeacherSteps = {o.MaxTeacherSteps}: must lie in [1, GridPoints − 1 = {o.GridPoints - 1}].");
+        if (o.TrajectoryBankSize < 0) return Fail($"TrajectoryBankSize = {o.TrajectoryBankSize}: must be ≥ 0 (0 = off, the official per-iteration teacher segment).");
+        if (o.TrajectoryBankSize > 0 && o.TeacherMode != TeacherMode.Teacher)
+            return Fail($"TrajectoryBankSize = {o.TrajectoryBankSize} needs TeacherMode.Teacher (the bank holds a fixed teacher's trajectories; a teacher-free target changes every iteration).");
         if (!(o.LearningRate > 0 && o.LearningRate <= 1)) return Fail($"LearningRate = {o.LearningRate}: must lie in (0, 1] (official 4e-4).");
         if (!(o.TargetEmaRate >= 0 && o.TargetEmaRate < 1)) return Fail($"TargetEmaRate = {o.TargetEmaRate}: must lie in [0, 1) (official 0.999).");
         if (!(o.EvalEmaRate >= 0 && o.EvalEmaRate < 1)) return Fail($"EvalEmaRate = {o.EvalEmaRate}: must lie in [0, 1).");

@@ -1,0 +1,104 @@
+using System;
+using Ctm.Core.Analytic;
+using Ctm.Core.Schedules;
+using Ctm.Core.Training;
+using TorchSharp;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Ctm.Core.Tests;
+
+/// <summary>CtmTrainingOptions.TrajectoryBankSize: x_t and the teacher's x_u read from trajectories solved once.</summary>
+[Collection("Torch")]
+public class TeacherTrajectoryBankTests
+{
+    private readonly ITestOutputHelper _out;
+    public TeacherTrajectoryBankTests(ITestOutputHelper output) => _out = output;
+
+    [Fact]
+    public void ExactModel_BankTargets_VanishAsTheGridRefines()
+    {
+        // With the exact G* as student and target, x_u must be the teacher's Heun solution from the x_t of the same
+        // trajectory; a mismatched pairing (another row, another index) would leave an O(1) loss, not O(h²).
+        using var m = new GaussianModel(new[] { 0.3, -0.1 }, 0.5, dtype: ScalarType.Float64);
+        double Loss(int n)
+        {
+            using var loss = new CtmLoss(m, m, m, new CtmTrainingOptions
+            {
+                GridPoints = n, MaxTeacherSteps = 4, DsmWeight = 0, AdaptiveWeights = false, TrajectoryBankSize = 1024,
+            });
+            using var g = new Generator(2);
+            using var x0 = m.SampleData(512, g);
+            double total = 0;
+            for (int i = 0; i < 8; i++) { using var r = loss.GeneratorLoss(x0, null, g, false); total += r.Breakdown.Ctm!.Value; }
+            return total / 8;
+        }
+        double coarse = Loss(40), fine = Loss(160);
+        _out.WriteLine($"bank, N=40: {coarse:E3}, N=160: {fine:E3}");
+        Assert.True(fine < 1e-6, $"fine-grid CTM loss {fine}");
+        Assert.True(fine < coarse / 10, $"loss should fall with the grid: {coarse} → {fine}");
+    }
+
+    [Fact]
+    public void BankPoints_FollowTheTeachersMarginal()
+    {
+        // For N(μ, σ_d² I) data the exact flow from N(0, σ_max² I) has mean μ(1 − r) and variance
+        // σ_max²(σ_d² + t²)/(σ_d² + σ_max²) at t, r = √((σ_d² + t²)/(σ_d² + σ_max²)); Heun on 40 points is close.
+        double[] mu = { 0.3, -0.1 };
+        const double sd = 0.5, sMax = 80;
+        using var m = new GaussianModel(mu, sd, dtype: ScalarType.Float64);
+        var grid = KarrasSchedule.Sigmas(40, m.SigmaMin, m.SigmaMax, m.Rho);
+        const long size = 20_000;
+        using var bank = TeacherTrajectoryBank.Build(m, grid, size, new long[] { 2 }, 4096, seed: 5, ScalarType.Float64, CPU);
+        using var rows = arange(size, dtype: ScalarType.Int64);
+        foreach (int n in new[] { 0, 20, 39 })
+        {
+            using var index = full(new[] { size }, n, dtype: ScalarType.Int64);
+            using var x = bank.At(index, rows);
+            double t = grid[n], r = Math.Sqrt((sd * sd + t * t) / (sd * sd + sMax * sMax));
+            double variance = sMax * sMax * (sd * sd + t * t) / (sd * sd + sMax * sMax);
+            for (int d = 0; d < 2; d++)
+            {
+                using var col = x.select(1, d);
+                double mean = col.mean().item<double>(), v = col.var().item<double>();
+                double se = Math.Sqrt(variance / size);
+                _out.WriteLine($"n={n} t={t:G4} d={d}: mean {mean:F4} (exact {mu[d] * (1 - r):F4}, SE {se:F4}), var {v:G4} (exact {variance:G4})");
+                Assert.InRange(mean, mu[d] * (1 - r) - 5 * se, mu[d] * (1 - r) + 5 * se);
+                Assert.InRange(v / variance, 1 - 5 * Math.Sqrt(2.0 / size), 1 + 5 * Math.Sqrt(2.0 / size));
+            }
+        }
+    }
+
+    [Fact]
+    public void SameSeed_SameBankAndLoss_AcrossLossInstances()
+    {
+        // A resumed run builds a new loss; it must rebuild the same bank (its own generator, seeded from Seed).
+        using var m = new GaussianModel(new[] { 0.3, -0.1 }, 0.5, dtype: ScalarType.Float64);
+        double Once(ulong seed)
+        {
+            using var loss = new CtmLoss(m, m, m, new CtmTrainingOptions
+            {
+                GridPoints = 12, MaxTeacherSteps = 5, DsmWeight = 0, AdaptiveWeights = false, TrajectoryBankSize = 300, Seed = seed,
+            });
+            using var g = new Generator(3);
+            using var x0 = m.SampleData(64, g);
+            var (est, tgt) = loss.EstimateAndTarget(x0, null, g, k: 2);
+            double v = est.sum().item<double>() + 3 * tgt.sum().item<double>();
+            est.Dispose(); tgt.Dispose();
+            return v;
+        }
+        Assert.Equal(Once(7), Once(7));
+        Assert.NotEqual(Once(7), Once(8));
+    }
+
+    [Theory]
+    [InlineData(-1, TeacherMode.Teacher)]
+    [InlineData(100, TeacherMode.SelfTeacher)]
+    public void InvalidBankSettings_AreRejectedByName(int size, TeacherMode mode)
+    {
+        var o = new CtmTrainingOptions { TrajectoryBankSize = size, TeacherMode = mode };
+        var e = Assert.Throws<ArgumentException>(o.Validate);
+        Assert.Contains("TrajectoryBankSize", e.Message);
+    }
+}

@@ -21,12 +21,14 @@ public sealed record ToyConfig
     // 10,000: at 3,000 the teacher's Heun 35 left 13 % of the ring's samples off the support (blurred modes); at 10,000
     // its precision is 0.99 and 3 % are off (the data's own floor is 1 %). Single-threaded: ~2.5 min of the demo's 10.
     public int TeacherSteps { get; init; } = 10_000;
-    // 9,000 at batch 256 with K = 12 (~7 min per data set on one core, about what 7,000 cost with K = 16; 10,000 took the
-    // demo to 10.1 min): more, noisier steps sharpen the jumps (ring NFE 1 off-support 6.0 % → 5.4 % → 4.7 % at 3,500 /
-    // 7,000 / 10,000 with K = 16). 16,000 at batch 128 (CtmBatch) and lr 3e-3 cost the same time and cut the off-support
-    // fractions of the 25-Gaussian grid and the hardest seeds, but shrank the ring's blobs at NFE 2 and 4 (seed 0: NFE 2
-    // SW2 1.55× the teacher's, NFE 4 mean log p 1.22 against the data's 1.07): docs/results-2d-study.md, fifth round.
-    public int CtmSteps { get; init; } = 9000;
+    // 16,000 at batch 256 with K = 12, x_t and x_u drawn from a bank of teacher trajectories (TrajectoryBank): about the
+    // time 9,000 iterations with a teacher segment per iteration took. More, noisier steps sharpen the jumps (ring NFE 1
+    // off-support 6.0 % → 5.4 % → 4.7 % at 3,500 / 7,000 / 10,000 with K = 16; the 25-Gaussian grid's one-step
+    // off-support went from 6.8–8.1 % at 9,000 to 5.4–5.6 % at 16,000, inside its bound; 15,000 with a 32,768 bank left
+    // grid seed 1 at its bound). 16,000 at batch 128 (CtmBatch) and lr 3e-3 also sharpened them but shrank the ring's
+    // blobs at NFE 2 and 4 (seed 0: NFE 2 SW2 1.55× the teacher's, NFE 4 mean log p 1.22 against the data's 1.07):
+    // docs/results-2d-study.md, fifth and sixth rounds.
+    public int CtmSteps { get; init; } = 16_000;
     /// <summary>Batch of the teacher's training (and of the CTM's unless <see cref="CtmBatch"/> is set).</summary>
     public int Batch { get; init; } = 256;
     /// <summary>Batch of the CTM distillation; 0 = <see cref="Batch"/>.</summary>
@@ -85,6 +87,13 @@ public sealed record ToyConfig
     // evaluations are two thirds of an iteration. At 10,000 iterations, ring seed 0, NFE 1 / NFE 2 off-support:
     // K = 16 4.7 % / 5.6 %, K = 12 4.7 % / 4.9 %, K = 8 5.8 % / 5.0 % (K = 8 costs 0.7× of K = 16, K = 12 0.85×).
     public int MaxTeacherSteps { get; init; } = 12;
+    /// <summary>Teacher trajectories solved once for the CTM's x_t and x_u (<see cref="CtmTrainingOptions.TrajectoryBankSize"/>;
+    /// 0 = a teacher segment per iteration, the official scheme).</summary>
+    // 65,536 × 17 points (8.9 MB), solved before the first iteration (counted in the CTM time): the teacher's k Heun steps were two thirds of an
+    // iteration, so an iteration now costs ~0.58 of one without the bank, at unchanged quality per iteration (9,000
+    // iterations, seed 0: grid NFE 1 off-support 0.070 with, 0.068 without; ring 0.032 with, 0.033 without). Half the
+    // bank with 15,000 iterations saved little time and left the grid's seed 1 at its off-support bound.
+    public int TrajectoryBank { get; init; } = 65_536;
     /// <summary>Hidden width of the discriminator.</summary>
     public int DiscriminatorHidden { get; init; } = 128;
     /// <summary>Pseudo-Huber constant c of the CTM distance; 0 = plain L2.</summary>
@@ -194,6 +203,7 @@ public static class Toy2DPipeline
             EvalEmaRate = c.EvalEmaRate,
             GridPoints = c.GridPoints,
             MaxTeacherSteps = c.MaxTeacherSteps,
+            TrajectoryBankSize = c.TrajectoryBank,
             DiscriminatorLearningRate = c.DiscriminatorLearningRate,
             GanWeight = c.GanWeight,
             GanSpecificTime = c.GanSpecificTime,

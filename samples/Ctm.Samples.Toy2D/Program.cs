@@ -5,7 +5,7 @@
 //        [--batch B] [--ctm-lr LR] [--gan-start FRACTION] [--target-ema MU] [--eval-ema MU] [--threads T] [--reuse-teacher]
 //        [--sequential] [--hidden H] [--blocks B] [--emb-scale S] [--teacher-lr LR] [--grid N] [--max-teacher-steps K]
 //        [--disc-hidden H] [--disc-lr LR] [--huber C] [--sigma-max S] [--gan-weight W]
-//        [--lr-decay none|linear|cosine] [--decay-start FRACTION] [--decay-final FACTOR]
+//        [--lr-decay none|linear|cosine] [--decay-start FRACTION] [--decay-final FACTOR] [--trajectory-bank M]
 // The data sets train side by side, one core each (--sequential: one after the other on all cores).
 //   --help lists every option with its default; an unknown option is an error.
 using System;
@@ -21,7 +21,7 @@ using Microsoft.Extensions.Logging;
 var defaults = new ToyConfig();
 var dataset = SampleConsole.Option("--dataset", "Data set: ring, checkerboard, both (the two), or one the settings were not tuned on: grid (25 Gaussians) or swissroll.", "both");
 dataset.AcceptOnlyFromAmong([.. ToyData.Keys, "both"]);
-var quick = SampleConsole.Flag("--quick", "Smoke run: 600 teacher and 300 CTM iterations, 4,000 samples per row for the k-NN scores and plots, 8,000 for SW2 and off-support.");
+var quick = SampleConsole.Flag("--quick", "Smoke run: 600 teacher and 300 CTM iterations, a bank of 8,192 trajectories, 4,000 samples per row for the k-NN scores and plots, 8,000 for SW2 and off-support.");
 var teacherSteps = SampleConsole.Optional<int>("--teacher-steps", $"Teacher iterations [default: {defaults.TeacherSteps}, 600 with --quick].");
 var ctmSteps = SampleConsole.Optional<int>("--ctm-steps", $"CTM iterations [default: {defaults.CtmSteps}, 300 with --quick].");
 var noGan = SampleConsole.Flag("--no-gan", "Distil without the GAN term.");
@@ -44,6 +44,7 @@ var embScale = SampleConsole.Option("--emb-scale", "Multiplier of c_noise before
 var teacherLr = SampleConsole.Option("--teacher-lr", "Teacher learning rate (Adam).", defaults.TeacherLearningRate);
 var grid = SampleConsole.Option("--grid", "N, the points of the CTM training grid.", defaults.GridPoints);
 var maxTeacherSteps = SampleConsole.Option("--max-teacher-steps", "K, the most teacher Heun steps between t and u.", defaults.MaxTeacherSteps);
+var bank = SampleConsole.Optional<int>("--trajectory-bank", $"Teacher trajectories solved once before distillation, from which x_t and x_u are drawn; 0 = a teacher ODE segment per iteration, the official scheme [default: {defaults.TrajectoryBank}, 8192 with --quick].");
 var discHidden = SampleConsole.Option("--disc-hidden", "Hidden width of the discriminator.", defaults.DiscriminatorHidden);
 var discLr = SampleConsole.Option("--disc-lr", "Discriminator learning rate.", defaults.DiscriminatorLearningRate);
 var huber = SampleConsole.Option("--huber", "Pseudo-Huber constant c of the CTM distance (0 = plain L2).", defaults.HuberC);
@@ -57,7 +58,7 @@ var command = new RootCommand("Ctm.Core 2-D demo: EDM teacher → CTM distillati
 {
     dataset, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmBatch, ctmLr, ganStart, targetEma, evalEma, threads,
     reuseTeacher, sequential, hidden, blocks, embScale, teacherLr, grid, maxTeacherSteps, discHidden, discLr, huber, sigmaMax, ganWeight,
-    lrDecay, decayStart, decayFinal,
+    lrDecay, decayStart, decayFinal, bank,
 };
 command.SetAction(r => Run(r));
 return SampleConsole.Run(command, args);
@@ -89,6 +90,7 @@ int Run(ParseResult r)
         TeacherLearningRate = r.GetValue(teacherLr),
         GridPoints = r.GetValue(grid),
         MaxTeacherSteps = r.GetValue(maxTeacherSteps),
+        TrajectoryBank = r.GetValue(bank) ?? (isQuick ? 8192 : defaults.TrajectoryBank),
         DiscriminatorHidden = r.GetValue(discHidden),
         DiscriminatorLearningRate = r.GetValue(discLr),
         HuberC = r.GetValue(huber),

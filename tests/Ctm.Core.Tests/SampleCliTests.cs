@@ -30,8 +30,8 @@ public sealed class SampleCliTests
     }
 
     [Theory]
-    [InlineData("Ctm.Samples.Toy2D", "--dataset|--quick|--teacher-steps|--ctm-steps|--no-gan|--no-dsm|--self-teacher|--seed|--out|--batch|--ctm-batch|--ctm-lr|--gan-start|--target-ema|--eval-ema|--threads|--reuse-teacher|[default: 9000, 300 with --quick]" +
-        "|--sequential|--hidden|--blocks|--emb-scale|--teacher-lr|--grid|--max-teacher-steps|--disc-hidden|--disc-lr|--huber|--sigma-max|--gan-weight|[default: 4]")]
+    [InlineData("Ctm.Samples.Toy2D", "--dataset|--quick|--teacher-steps|--ctm-steps|--no-gan|--no-dsm|--self-teacher|--seed|--out|--batch|--ctm-batch|--ctm-lr|--gan-start|--target-ema|--eval-ema|--threads|--reuse-teacher|[default: 16000, 300 with --quick]" +
+        "|--sequential|--hidden|--blocks|--emb-scale|--teacher-lr|--grid|--max-teacher-steps|--disc-hidden|--disc-lr|--huber|--sigma-max|--gan-weight|--trajectory-bank|[default: 65536, 8192 with --quick]|[default: 4]")]
     [InlineData("Ctm.Samples.Mnist", "--quick|--out|--data|--threads|--teacher-steps|--ctm-steps|--max-teacher-steps|--gan-start|--uncond|--no-gan|--batch|--ctm-lr|--ema|--eval-every|--cache|--save-ctm")]
     [InlineData("Ctm.Samples.Editing", "--ctm|--quick|--uncond|--cache|--out|--data|--n|--nfe|--gamma|--stroke-t|--seed|--threads|[default: 8]")]
     [InlineData("Ctm.Samples.Gaussian2D", "--out|--n|--seed|[default: 4000]")]
@@ -62,6 +62,7 @@ public sealed class SampleCliTests
     [InlineData("Ctm.Samples.Toy2D", "--dataset", "moons")]
     [InlineData("Ctm.Samples.Mnist", "--ema", "fast")]
     [InlineData("Ctm.Samples.Toy2D", "--sigma-max", "large")]
+    [InlineData("Ctm.Samples.Toy2D", "--trajectory-bank", "many")]
     [InlineData("Ctm.Samples.Editing", "--n", "5000")]
     [InlineData("Ctm.Samples.Gaussian2D", "--seed", "-1")]
     public void ABadValue_IsAnErrorNamingTheOption(string project, string option, string value)

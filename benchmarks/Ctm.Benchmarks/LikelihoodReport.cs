@@ -49,7 +49,7 @@ public static class LikelihoodReport
 
         // A trained 2-D CTM on the ring, its teacher, and the true density.
         var data = new RingData();
-        var c = quick ? new ToyConfig { TeacherSteps = 300, CtmSteps = 200, EvalSamples = 500 } : new ToyConfig { CtmSteps = 2000, TrajectoryBank = 0 }; // the run behind docs/images-and-likelihood.md
+        var c = quick ? new ToyConfig { TeacherSteps = 300, CtmSteps = 200, EvalSamples = 500, TrajectoryBank = 0 } : new ToyConfig { CtmSteps = 2000, TrajectoryBank = 0 }; // the run behind docs/images-and-likelihood.md
         Console.WriteLine($"Training the 2-D ring teacher ({c.TeacherSteps} it) and CTM ({c.CtmSteps} it) …");
         using var teacher = Toy2DPipeline.TrainTeacher(data, c);
         using var ctm = Toy2DPipeline.TrainCtm(data, teacher, c);

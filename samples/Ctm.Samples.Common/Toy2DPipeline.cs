@@ -203,7 +203,7 @@ public static class Toy2DPipeline
             EvalEmaRate = c.EvalEmaRate,
             GridPoints = c.GridPoints,
             MaxTeacherSteps = c.MaxTeacherSteps,
-            TrajectoryBankSize = c.TrajectoryBank,
+            TrajectoryBankSize = c.TeacherMode == TeacherMode.Teacher ? c.TrajectoryBank : 0,   // a self-teacher has no fixed trajectories
             DiscriminatorLearningRate = c.DiscriminatorLearningRate,
             GanWeight = c.GanWeight,
             GanSpecificTime = c.GanSpecificTime,

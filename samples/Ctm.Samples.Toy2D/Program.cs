@@ -44,7 +44,7 @@ var embScale = SampleConsole.Option("--emb-scale", "Multiplier of c_noise before
 var teacherLr = SampleConsole.Option("--teacher-lr", "Teacher learning rate (Adam).", defaults.TeacherLearningRate);
 var grid = SampleConsole.Option("--grid", "N, the points of the CTM training grid.", defaults.GridPoints);
 var maxTeacherSteps = SampleConsole.Option("--max-teacher-steps", "K, the most teacher Heun steps between t and u.", defaults.MaxTeacherSteps);
-var bank = SampleConsole.Optional<int>("--trajectory-bank", $"Teacher trajectories solved once before distillation, from which x_t and x_u are drawn; 0 = a teacher ODE segment per iteration, the official scheme [default: {defaults.TrajectoryBank}, 8192 with --quick].");
+var bank = SampleConsole.Optional<int>("--trajectory-bank", $"Teacher trajectories solved once before distillation, from which x_t and x_u are drawn; 0 = a teacher ODE segment per iteration, the official scheme; off with --self-teacher [default: {defaults.TrajectoryBank}, 8192 with --quick].");
 var discHidden = SampleConsole.Option("--disc-hidden", "Hidden width of the discriminator.", defaults.DiscriminatorHidden);
 var discLr = SampleConsole.Option("--disc-lr", "Discriminator learning rate.", defaults.DiscriminatorLearningRate);
 var huber = SampleConsole.Option("--huber", "Pseudo-Huber constant c of the CTM distance (0 = plain L2).", defaults.HuberC);

@@ -234,11 +234,13 @@ public sealed class CtmLoss : ICtmLoss, IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_bank is not null && _bank.Serves(x0)) return _bank;
         _bank?.Dispose();
+        _bank = null;
         using var outer = NewDisposeScope();
         // Solve in chunks of about 2^20 values (the whole bank at once for 2-D data: one call per grid step instead of
-        // M / batch), but never fewer rows than a training batch, which is known to fit.
+        // M / batch). The chunk depends only on M and the sample's size, never on the batch, so a resumed run whose
+        // first batch differs rebuilds the same bank.
         long perSample = Math.Max(1, x0.numel() / Math.Max(1, x0.shape[0]));
-        long chunk = Math.Max(x0.shape[0], Math.Min(_o.TrajectoryBankSize, (1L << 20) / perSample));
+        long chunk = Math.Max(1, Math.Min(_o.TrajectoryBankSize, (1L << 20) / perSample));
         _bank = TeacherTrajectoryBank.Build(_teacher!, _grid, _o.TrajectoryBankSize, x0.shape[1..], chunk,
             _o.Seed ^ 0x9E3779B97F4A7C15UL, x0.dtype, x0.device);
         return _bank;

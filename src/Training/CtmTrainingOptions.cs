@@ -50,7 +50,10 @@ public sealed class CtmTrainingOptions
     /// The target is the same teacher solution, the k Heun steps (two thirds of a small network's iteration) are gone,
     /// and x_t follows the teacher's probability-flow marginal instead of the forward diffusion's. Costs N·M samples of
     /// memory, so it is for small data (2-D, tabular); needs <see cref="TeacherMode.Teacher"/>. DSM and the GAN's real
-    /// samples still use the data. See docs/training.md.
+    /// samples still use the data. With a class-conditional teacher each trajectory carries a label drawn uniformly over
+    /// the classes, and the CTM term uses those labels instead of the batch's (DSM keeps the data's labels and class
+    /// frequencies). The bank is not part of a checkpoint: it is rebuilt from <see cref="Seed"/> at the first iteration
+    /// after a resume, so resume with the same options. See docs/training.md.
     /// </summary>
     public int TrajectoryBankSize { get; set; }
 

@@ -38,7 +38,8 @@ internal sealed class TeacherTrajectoryBank : IDisposable
     /// <param name="grid">t_0 = σ_max &gt; … &gt; t_{N−1} = σ_min, all &gt; 0.</param>
     /// <param name="size">M.</param>
     /// <param name="sampleShape">One sample's shape (x_0's shape without the batch dimension).</param>
-    /// <param name="chunk">Trajectories solved per teacher call (the training batch fits in memory).</param>
+    /// <param name="chunk">Trajectories solved per teacher call; the noise is drawn chunk by chunk, so the same chunk
+    /// gives the same bank.</param>
     /// <param name="seed">Seed of the bank's own generator.</param>
     /// <param name="dtype">Dtype of the bank.</param>
     /// <param name="device">Device of the bank.</param>
@@ -50,11 +51,12 @@ internal sealed class TeacherTrajectoryBank : IDisposable
         var all = new long[sampleShape.Length + 1];
         all[0] = (long)n * size;
         sampleShape.CopyTo(all, 1);
-        using var g = new Generator(seed, device);
+        // A CPU generator, as everywhere in the library: the same seed gives the same bank on every device.
+        using var g = new Generator(seed, CPU);
         using var noGrad = no_grad();
         var points = empty(all, dtype: dtype, device: device);
         Tensor? labels = teacher.NumClasses > 0
-            ? randint(teacher.NumClasses, new[] { size }, dtype: ScalarType.Int64, device: device, generator: g)
+            ? randint(teacher.NumClasses, new[] { size }, dtype: ScalarType.Int64, device: CPU, generator: g).to(device)
             : null;
         for (long start = 0; start < size; start += chunk)
         {

@@ -41,13 +41,37 @@ public class TeacherTrajectoryBankTests
     }
 
     [Fact]
+    public void BankPairs_AreTheTeachersHeunSegments()
+    {
+        // x_u read from the bank must be k Heun steps of the teacher from the x_t of the same row, on the same grid.
+        using var m = new GaussianModel(new[] { 0.3, -0.1 }, 0.5, dtype: ScalarType.Float64);
+        var grid = KarrasSchedule.Sigmas(17, m.SigmaMin, m.SigmaMax, m.Rho);
+        const long size = 300;
+        using var bank = TeacherTrajectoryBank.Build(m, grid, size, new long[] { 2 }, 128, seed: 3, ScalarType.Float64, CPU);
+        using var rows = tensor(new long[] { 0, 7, 128, 299, 150 });
+        foreach (var (n, k) in new[] { (0, 1), (0, 16), (3, 5), (11, 5), (15, 1) })
+        {
+            using var scope = NewDisposeScope();
+            var x = bank.At(full(new[] { rows.shape[0] }, n, dtype: ScalarType.Int64), rows);
+            for (int i = n; i < n + k; i++)
+                x = Ctm.Core.Solvers.HeunSolver.StepPositiveNoGrad(m, x, full(new[] { rows.shape[0] }, grid[i], dtype: ScalarType.Float64),
+                    full(new[] { rows.shape[0] }, grid[i + 1], dtype: ScalarType.Float64), null);
+            var xu = bank.At(full(new[] { rows.shape[0] }, n + k, dtype: ScalarType.Int64), rows);
+            Assert.True(xu.allclose(x, rtol: 0, atol: 1e-12), $"n = {n}, k = {k}: max |Δ| {(xu - x).abs().max().item<double>()}");
+            if (n == 0)   // the trajectories start at σ_max·z: spread like σ_max, not like the data
+                Assert.InRange(bank.At(full(new[] { size }, 0, dtype: ScalarType.Int64), arange(size)).std().item<double>(), 0.8 * grid[0], 1.2 * grid[0]);
+        }
+    }
+
+    [Fact]
     public void BankPoints_FollowTheTeachersMarginal()
     {
         // For N(μ, σ_d² I) data the exact flow from N(0, σ_max² I) has mean μ(1 − r) and variance
         // σ_max²(σ_d² + t²)/(σ_d² + σ_max²) at t, r = √((σ_d² + t²)/(σ_d² + σ_max²)); Heun on 40 points is close.
         double[] mu = { 0.3, -0.1 };
-        const double sd = 0.5, sMax = 80;
+        const double sd = 0.5;
         using var m = new GaussianModel(mu, sd, dtype: ScalarType.Float64);
+        double sMax = m.SigmaMax;
         var grid = KarrasSchedule.Sigmas(40, m.SigmaMin, m.SigmaMax, m.Rho);
         const long size = 20_000;
         using var bank = TeacherTrajectoryBank.Build(m, grid, size, new long[] { 2 }, 4096, seed: 5, ScalarType.Float64, CPU);

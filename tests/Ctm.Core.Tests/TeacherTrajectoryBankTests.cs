@@ -64,6 +64,26 @@ public class TeacherTrajectoryBankTests
     }
 
     [Fact]
+    public void ConditionalTeacher_EachTrajectoryEndsInItsOwnClass()
+    {
+        // Two classes at x = −1 and x = +1: the label the bank hands out with a row must be the one its trajectory was
+        // solved with, so every trajectory ends at its label's component, and both classes are drawn.
+        using var m = new GaussianMixtureModel(new[] { 1.0, 1.0 }, new[] { new[] { -1.0, 0.0 }, new[] { 1.0, 0.0 } },
+            new[] { 0.1, 0.1 }, componentClasses: new[] { 0, 1 }, dtype: ScalarType.Float64);
+        var grid = KarrasSchedule.Sigmas(17, m.SigmaMin, m.SigmaMax, m.Rho);
+        const long size = 400;
+        using var bank = TeacherTrajectoryBank.Build(m, grid, size, new long[] { 2 }, 128, seed: 9, ScalarType.Float64, CPU);
+        using var rows = arange(size, dtype: ScalarType.Int64);
+        using var labels = bank.Labels(rows);
+        Assert.NotNull(labels);
+        using var end = bank.At(full(new[] { size }, grid.Length - 1, dtype: ScalarType.Int64), rows);
+        using var side = end.select(1, 0).gt(0).to_type(ScalarType.Int64);
+        Assert.True(side.eq(labels!).all().item<bool>(), "a trajectory ended outside its label's component");
+        long ones = labels!.sum().item<long>();
+        Assert.InRange(ones, size / 2 - 60, size / 2 + 60);
+    }
+
+    [Fact]
     public void BankPoints_FollowTheTeachersMarginal()
     {
         // For N(μ, σ_d² I) data the exact flow from N(0, σ_max² I) has mean μ(1 − r) and variance

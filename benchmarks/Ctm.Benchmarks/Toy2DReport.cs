@@ -26,8 +26,7 @@ public static class Toy2DReport
     /// <param name="ctmLearningRate">CTM learning rate; null = the demo's.</param>
     public static void Run(bool quick, bool ablations, string outDir, ulong[] seeds, double? ctmLearningRate)
     {
-        var baseCfg = new ToyConfig();
-        if (quick) baseCfg = baseCfg with { TeacherSteps = 600, CtmSteps = 300, TrajectoryBank = 8192, EvalSamples = 4000, SwdSamples = 8000 };
+        var baseCfg = quick ? ToyConfig.Quick : new ToyConfig();
         if (ctmLearningRate is double lr) baseCfg = baseCfg with { CtmLearningRate = lr };
 
         var jobs = new List<(string Variant, ulong Seed, Func<IToyData> Data, ToyConfig Cfg)>();

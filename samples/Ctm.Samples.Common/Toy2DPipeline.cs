@@ -18,6 +18,10 @@ namespace Ctm.Samples;
 /// <summary>Settings of the 2-D teacher → CTM pipeline.</summary>
 public sealed record ToyConfig
 {
+    /// <summary>The smoke-run budgets of the demo's and the bench's <c>--quick</c>: 600 teacher and 300 CTM iterations, a
+    /// bank of 8,192 trajectories, 4,000 samples per row for the k-NN scores and plots, 8,000 for SW2 and off-support.</summary>
+    public static ToyConfig Quick { get; } = new() { TeacherSteps = 600, CtmSteps = 300, TrajectoryBank = 8192, EvalSamples = 4000, SwdSamples = 8000 };
+
     // 10,000: at 3,000 the teacher's Heun 35 left 13 % of the ring's samples off the support (blurred modes); at 10,000
     // its precision is 0.99 and 3 % are off (the data's own floor is 1 %). Single-threaded: ~2.5 min of the demo's 10.
     public int TeacherSteps { get; init; } = 10_000;

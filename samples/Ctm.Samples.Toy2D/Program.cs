@@ -19,11 +19,12 @@ using Ctm.Samples;
 using Microsoft.Extensions.Logging;
 
 var defaults = new ToyConfig();
+var quickDefaults = ToyConfig.Quick;
 var dataset = SampleConsole.Option("--dataset", "Data set: ring, checkerboard, both (the two), or one the settings were not tuned on: grid (25 Gaussians) or swissroll.", "both");
 dataset.AcceptOnlyFromAmong([.. ToyData.Keys, "both"]);
-var quick = SampleConsole.Flag("--quick", "Smoke run: 600 teacher and 300 CTM iterations, a bank of 8,192 trajectories, 4,000 samples per row for the k-NN scores and plots, 8,000 for SW2 and off-support.");
-var teacherSteps = SampleConsole.Optional<int>("--teacher-steps", $"Teacher iterations [default: {defaults.TeacherSteps}, 600 with --quick].");
-var ctmSteps = SampleConsole.Optional<int>("--ctm-steps", $"CTM iterations [default: {defaults.CtmSteps}, 300 with --quick].");
+var quick = SampleConsole.Flag("--quick", $"Smoke run: {quickDefaults.TeacherSteps} teacher and {quickDefaults.CtmSteps} CTM iterations, a bank of {quickDefaults.TrajectoryBank} trajectories, {quickDefaults.EvalSamples} samples per row for the k-NN scores and plots, {quickDefaults.SwdSamples} for SW2 and off-support.");
+var teacherSteps = SampleConsole.Optional<int>("--teacher-steps", $"Teacher iterations [default: {defaults.TeacherSteps}, {quickDefaults.TeacherSteps} with --quick].");
+var ctmSteps = SampleConsole.Optional<int>("--ctm-steps", $"CTM iterations [default: {defaults.CtmSteps}, {quickDefaults.CtmSteps} with --quick].");
 var noGan = SampleConsole.Flag("--no-gan", "Distil without the GAN term.");
 var noDsm = SampleConsole.Flag("--no-dsm", "Distil without the DSM term (λ_DSM = 0).");
 var selfTeacher = SampleConsole.Flag("--self-teacher", "Teacher-free distillation (the target's own jumps).");
@@ -44,7 +45,7 @@ var embScale = SampleConsole.Option("--emb-scale", "Multiplier of c_noise before
 var teacherLr = SampleConsole.Option("--teacher-lr", "Teacher learning rate (Adam).", defaults.TeacherLearningRate);
 var grid = SampleConsole.Option("--grid", "N, the points of the CTM training grid.", defaults.GridPoints);
 var maxTeacherSteps = SampleConsole.Option("--max-teacher-steps", "K, the most teacher Heun steps between t and u.", defaults.MaxTeacherSteps);
-var bank = SampleConsole.Optional<int>("--trajectory-bank", $"Teacher trajectories solved once before distillation, from which x_t and x_u are drawn; 0 = a teacher ODE segment per iteration, the official scheme; off with --self-teacher [default: {defaults.TrajectoryBank}, 8192 with --quick].");
+var bank = SampleConsole.Optional<int>("--trajectory-bank", $"Teacher trajectories solved once before distillation, from which x_t and x_u are drawn; 0 = a teacher ODE segment per iteration, the official scheme; off with --self-teacher [default: {defaults.TrajectoryBank}, {quickDefaults.TrajectoryBank} with --quick].");
 var discHidden = SampleConsole.Option("--disc-hidden", "Hidden width of the discriminator.", defaults.DiscriminatorHidden);
 var discLr = SampleConsole.Option("--disc-lr", "Discriminator learning rate.", defaults.DiscriminatorLearningRate);
 var huber = SampleConsole.Option("--huber", "Pseudo-Huber constant c of the CTM distance (0 = plain L2).", defaults.HuberC);
@@ -67,16 +68,16 @@ int Run(ParseResult r)
 {
     using var loggers = SampleConsole.Logging();
     var log = loggers.CreateLogger("Toy2D");
-    bool isQuick = r.GetValue(quick);
+    var d = r.GetValue(quick) ? quickDefaults : defaults;
     var cfg = defaults with
     {
-        TeacherSteps = r.GetValue(teacherSteps) ?? (isQuick ? 600 : defaults.TeacherSteps),
-        CtmSteps = r.GetValue(ctmSteps) ?? (isQuick ? 300 : defaults.CtmSteps),
+        TeacherSteps = r.GetValue(teacherSteps) ?? d.TeacherSteps,
+        CtmSteps = r.GetValue(ctmSteps) ?? d.CtmSteps,
         Gan = !r.GetValue(noGan),
         DsmWeight = r.GetValue(noDsm) ? 0.0 : 1.0,
         TeacherMode = r.GetValue(selfTeacher) ? TeacherMode.SelfTeacher : TeacherMode.Teacher,
-        EvalSamples = isQuick ? 4000 : defaults.EvalSamples,
-        SwdSamples = isQuick ? 8000 : defaults.SwdSamples,
+        EvalSamples = d.EvalSamples,
+        SwdSamples = d.SwdSamples,
         Batch = r.GetValue(batch),
         CtmBatch = r.GetValue(ctmBatch),
         CtmLearningRate = r.GetValue(ctmLr),
@@ -90,7 +91,7 @@ int Run(ParseResult r)
         TeacherLearningRate = r.GetValue(teacherLr),
         GridPoints = r.GetValue(grid),
         MaxTeacherSteps = r.GetValue(maxTeacherSteps),
-        TrajectoryBank = r.GetValue(bank) ?? (isQuick ? 8192 : defaults.TrajectoryBank),
+        TrajectoryBank = r.GetValue(bank) ?? d.TrajectoryBank,
         DiscriminatorHidden = r.GetValue(discHidden),
         DiscriminatorLearningRate = r.GetValue(discLr),
         HuberC = r.GetValue(huber),

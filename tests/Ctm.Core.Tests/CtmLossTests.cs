@@ -29,14 +29,21 @@ public class CtmLossTests
         Assert.True(r.Breakdown.Ctm < 1e-9, $"CTM loss {r.Breakdown.Ctm}");
     }
 
-    [Fact]
-    public void ExactModel_HeunTeacher_CtmLossVanishesAsTheGridRefines()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1024)]
+    public void ExactModel_HeunTeacher_CtmLossVanishesAsTheGridRefines(int trajectoryBank)
     {
         // With the exact G* as student and target, the only error left is the teacher's Heun discretisation, O(h²).
+        // With a trajectory bank, x_u must be the teacher's Heun solution from the x_t of the same trajectory: a
+        // mismatched pairing (another row, another grid index) would leave an O(1) loss, not O(h²).
         using var m = new GaussianModel(new[] { 0.3, -0.1 }, 0.5, dtype: ScalarType.Float64);
         double Loss(int n)
         {
-            var loss = new CtmLoss(m, m, m, new CtmTrainingOptions { GridPoints = n, MaxTeacherSteps = 4, DsmWeight = 0, AdaptiveWeights = false });
+            using var loss = new CtmLoss(m, m, m, new CtmTrainingOptions
+            {
+                GridPoints = n, MaxTeacherSteps = 4, DsmWeight = 0, AdaptiveWeights = false, TrajectoryBankSize = trajectoryBank,
+            });
             using var g = new Generator(2);
             using var x0 = m.SampleData(512, g);
             double total = 0;
@@ -44,7 +51,7 @@ public class CtmLossTests
             return total / 8;
         }
         double coarse = Loss(40), fine = Loss(160);
-        _out.WriteLine($"N=40: {coarse:E3}, N=160: {fine:E3}");
+        _out.WriteLine($"bank {trajectoryBank}, N=40: {coarse:E3}, N=160: {fine:E3}");
         Assert.True(fine < 1e-6, $"fine-grid CTM loss {fine}");
         Assert.True(fine < coarse / 10, $"loss should fall with the grid: {coarse} → {fine}");
     }

@@ -9,36 +9,13 @@ using static TorchSharp.torch;
 
 namespace Ctm.Core.Tests;
 
-/// <summary>CtmTrainingOptions.TrajectoryBankSize: x_t and the teacher's x_u read from trajectories solved once.</summary>
+/// <summary>CtmTrainingOptions.TrajectoryBankSize: x_t and the teacher's x_u read from trajectories solved once (the
+/// exact-model loss with a bank: CtmLossTests.ExactModel_HeunTeacher_CtmLossVanishesAsTheGridRefines).</summary>
 [Collection("Torch")]
 public class TeacherTrajectoryBankTests
 {
     private readonly ITestOutputHelper _out;
     public TeacherTrajectoryBankTests(ITestOutputHelper output) => _out = output;
-
-    [Fact]
-    public void ExactModel_BankTargets_VanishAsTheGridRefines()
-    {
-        // With the exact G* as student and target, x_u must be the teacher's Heun solution from the x_t of the same
-        // trajectory; a mismatched pairing (another row, another index) would leave an O(1) loss, not O(h²).
-        using var m = new GaussianModel(new[] { 0.3, -0.1 }, 0.5, dtype: ScalarType.Float64);
-        double Loss(int n)
-        {
-            using var loss = new CtmLoss(m, m, m, new CtmTrainingOptions
-            {
-                GridPoints = n, MaxTeacherSteps = 4, DsmWeight = 0, AdaptiveWeights = false, TrajectoryBankSize = 1024,
-            });
-            using var g = new Generator(2);
-            using var x0 = m.SampleData(512, g);
-            double total = 0;
-            for (int i = 0; i < 8; i++) { using var r = loss.GeneratorLoss(x0, null, g, false); total += r.Breakdown.Ctm!.Value; }
-            return total / 8;
-        }
-        double coarse = Loss(40), fine = Loss(160);
-        _out.WriteLine($"bank, N=40: {coarse:E3}, N=160: {fine:E3}");
-        Assert.True(fine < 1e-6, $"fine-grid CTM loss {fine}");
-        Assert.True(fine < coarse / 10, $"loss should fall with the grid: {coarse} → {fine}");
-    }
 
     [Fact]
     public void BankPairs_AreTheTeachersHeunSegments()

@@ -5,7 +5,7 @@
 //                                    training breakdown, memory, likelihood; PASS/FAIL per target (docs/performance.md)
 //   ./build.sh bench perf-bf16 --ctm FILE [--cache DIR] [--seeds 3]  bfloat16 vs float32 MNIST FD check on a trained CTM
 //   ./build.sh bench perf-sampling [bdn args]  the original BenchmarkDotNet sampling throughput (CTM MLP, teacher Heun)
-//   ./build.sh bench toy2d [--quick] [--seeds 0,1,2] [--ablations] [--out DIR]  2-D targets over seeds (demo settings), plus ablations
+//   ./build.sh bench toy2d [--quick] [--seeds 0,1,2] [--laws ring,checkerboard] [--ablations] [--out DIR]  2-D targets over seeds (demo settings), plus ablations
 //   ./build.sh bench likelihood [--quick] [--threads N]  PF-ODE likelihood vs closed forms; NLL of a trained 2-D CTM
 //   ./build.sh bench mnist [--quick] [--data DIR]  MNIST: classifier (FD features), teacher, CTM with GAN; FD table and targets
 //   ./build.sh bench mnist-gamma [--quick] [--data DIR] [--cache DIR]  the γ × NFE study on the cached (or freshly trained) MNIST models
@@ -33,11 +33,18 @@ var seeds = SampleConsole.Option("--seeds", "Seeds of the full-objective runs, c
 var ablations = SampleConsole.Flag("--ablations", "Also run the ablations (no GAN, λ_DSM = 0, self-teacher) on the first seed.");
 var toyOut = SampleConsole.Option("--out", "Output folder for the plots and the teacher cache.", "artifacts/toy2d-report");
 var toyLr = SampleConsole.Optional<double>("--ctm-lr", "CTM learning rate [default: the demo's].");
-var toy2d = new Command("toy2d", "2-D quality targets over seeds (the demo's settings), optionally with the ablations.") { quick, seeds, ablations, toyOut, toyLr };
+var laws = SampleConsole.Option("--laws", $"2-D laws, comma-separated: {string.Join(", ", ToyData.Keys)}.", "ring,checkerboard");
+laws.Validators.Add(v =>
+{
+    var unknown = (v.GetValueOrDefault<string>() ?? "").Split(',', StringSplitOptions.TrimEntries).Where(k => !ToyData.Keys.Contains(k)).ToArray();
+    if (unknown.Length > 0) v.AddError($"--laws: unknown law(s) '{string.Join("', '", unknown)}'; use a comma-separated list of: {string.Join(", ", ToyData.Keys)}.");
+});
+var toy2d = new Command("toy2d", "2-D quality targets over seeds (the demo's settings), optionally with the ablations.") { quick, seeds, laws, ablations, toyOut, toyLr };
 toy2d.SetAction(r =>
 {
     var seedList = r.GetValue(seeds)!.Split(',').Select(v => ulong.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-    Toy2DReport.Run(r.GetValue(quick), r.GetValue(ablations), r.GetValue(toyOut)!, seedList, r.GetValue(toyLr));
+    var lawList = r.GetValue(laws)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    Toy2DReport.Run(r.GetValue(quick), r.GetValue(ablations), r.GetValue(toyOut)!, seedList, r.GetValue(toyLr), lawList);
     return 0;
 });
 var likelihood = new Command("likelihood", "Exact likelihood checks and the NLL of a trained 2-D CTM.") { quick, threads };

@@ -38,6 +38,8 @@ public static class ToyData
         ("checkerboard", () => new CheckerboardData()),
         ("grid", () => new GridData()),
         ("swissroll", () => new SwissRollData()),
+        ("moons", () => new MoonsData()),
+        ("circles", () => new CirclesData()),
     };
 
     /// <summary>Every law's key: the two shipped sets, then the laws the demo's settings were not tuned on.</summary>
@@ -52,11 +54,20 @@ public static class ToyData
     }
 }
 
-/// <summary>A Gaussian mixture as a 2-D data law: its samples, its exact log-density, each point's most responsible mode.</summary>
+/// <summary>
+/// A Gaussian mixture as a 2-D data law: its samples, its exact log-density, each point's most responsible mode. A law
+/// drawn as many small components along curves can group them (<c>groupOf</c>: component → mode), so that each curve
+/// counts as one mode.
+/// </summary>
 public abstract class MixtureToyData : IToyData
 {
     private readonly GaussianMixtureModel _m;
-    private protected MixtureToyData(GaussianMixtureModel model, int modes) { _m = model; Modes = modes; }
+    private readonly Tensor? _groupOf;
+    private protected MixtureToyData(GaussianMixtureModel model, int modes, long[]? groupOf = null)
+    {
+        _m = model; Modes = modes;
+        _groupOf = groupOf is null ? null : tensor(groupOf, dtype: ScalarType.Int64);
+    }
     public abstract string Name { get; }
     public abstract string Key { get; }
     public int Modes { get; }
@@ -66,9 +77,11 @@ public abstract class MixtureToyData : IToyData
     {
         if (Modes == 0) throw new NotSupportedException($"{Name} is a continuous curve, not a set of discrete modes.");
         using var r = _m.Responsibilities(x);
-        return r.argmax(1);
+        if (_groupOf is null) return r.argmax(1);
+        using var component = r.argmax(1);
+        return _groupOf.index_select(0, component);
     }
-    public void Dispose() => _m.Dispose();
+    public void Dispose() { _m.Dispose(); _groupOf?.Dispose(); }
 }
 
 /// <summary>8 Gaussians (σ = 0.05) on a circle of radius 1.</summary>
@@ -120,6 +133,63 @@ public sealed class SwissRollData : MixtureToyData
         }
         return new GaussianMixtureModel(Enumerable.Repeat(1.0 / Components, Components).ToArray(), means,
             Enumerable.Repeat(0.04, Components).ToArray(), dtype: ScalarType.Float32);
+    }
+}
+
+/// <summary>
+/// Two interleaved moons (scikit-learn's make_moons: the arcs (cos θ, sin θ) and (1 − cos θ, 0.5 − sin θ), θ ∈ [0, π]),
+/// centred and scaled by 1/1.5 into [−1, 1] × [−0.5, 0.5] (arcs of radius 2/3, 0.33 apart at their closest), blurred by
+/// N(0, 0.04²I); half the mass on each moon, as a mixture of 200 Gaussians per arc evenly spaced in θ, which gives it an
+/// exact density. Not tuned on: two thin, curved, interlocking supports; each moon counts as one mode.
+/// </summary>
+public sealed class MoonsData : MixtureToyData
+{
+    private const int PerArc = 200;
+    public MoonsData() : base(Build(), 2, Groups()) { }
+    public override string Name => "two moons";
+    public override string Key => "moons";
+
+    private static long[] Groups() => Enumerable.Range(0, 2 * PerArc).Select(i => (long)(i / PerArc)).ToArray();
+
+    private static GaussianMixtureModel Build()
+    {
+        var means = new double[2 * PerArc][];
+        for (int i = 0; i < PerArc; i++)
+        {
+            double theta = Math.PI * (i + 0.5) / PerArc;
+            means[i] = new[] { (Math.Cos(theta) - 0.5) / 1.5, (Math.Sin(theta) - 0.25) / 1.5 };
+            means[PerArc + i] = new[] { (0.5 - Math.Cos(theta)) / 1.5, (0.25 - Math.Sin(theta)) / 1.5 };
+        }
+        return new GaussianMixtureModel(Enumerable.Repeat(1.0 / (2 * PerArc), 2 * PerArc).ToArray(), means,
+            Enumerable.Repeat(0.04, 2 * PerArc).ToArray(), dtype: ScalarType.Float32);
+    }
+}
+
+/// <summary>
+/// Two concentric circles (scikit-learn's make_circles with factor 0.5: radii 1 and 0.5, half the mass on each), blurred
+/// by N(0, 0.04²I); as a mixture of 240 Gaussians per circle evenly spaced in angle, which gives it an exact density. Not
+/// tuned on: one support nested inside the other, with an empty disc in the middle; each circle counts as one mode.
+/// </summary>
+public sealed class CirclesData : MixtureToyData
+{
+    private const int PerCircle = 240;
+    public CirclesData() : base(Build(), 2, Groups()) { }
+    public override string Name => "two circles";
+    public override string Key => "circles";
+
+    private static long[] Groups() => Enumerable.Range(0, 2 * PerCircle).Select(i => (long)(i / PerCircle)).ToArray();
+
+    private static GaussianMixtureModel Build()
+    {
+        var means = new double[2 * PerCircle][];
+        for (int i = 0; i < PerCircle; i++)
+        {
+            double phi = 2 * Math.PI * i / PerCircle;
+            means[i] = new[] { Math.Cos(phi), Math.Sin(phi) };
+            means[PerCircle + i] = new[] { 0.5 * Math.Cos(phi), 0.5 * Math.Sin(phi) };
+        }
+        return new GaussianMixtureModel(Enumerable.Repeat(1.0 / (2 * PerCircle), 2 * PerCircle).ToArray(), means,
+            Enumerable.Repeat(0.04, 2 * PerCircle).ToArray(), dtype: ScalarType.Float32);
     }
 }
 

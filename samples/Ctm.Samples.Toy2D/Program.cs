@@ -20,7 +20,7 @@ using Microsoft.Extensions.Logging;
 
 var defaults = new ToyConfig();
 var quickDefaults = ToyConfig.Quick;
-var dataset = SampleConsole.Option("--dataset", "Data set: ring, checkerboard, both (the two), or one the settings were not tuned on: grid (25 Gaussians) or swissroll.", "both");
+var dataset = SampleConsole.Option("--dataset", "Data set: ring, checkerboard, both (the two), or one the settings were not tuned on: grid (25 Gaussians), swissroll, moons (two moons) or circles (two concentric circles).", "both");
 dataset.AcceptOnlyFromAmong([.. ToyData.Keys, "both"]);
 var quick = SampleConsole.Flag("--quick", $"Smoke run: {quickDefaults.TeacherSteps} teacher and {quickDefaults.CtmSteps} CTM iterations, a bank of {quickDefaults.TrajectoryBank} trajectories, {quickDefaults.EvalSamples} samples per row for the k-NN scores and plots, {quickDefaults.SwdSamples} for SW2 and off-support.");
 var teacherSteps = SampleConsole.Optional<int>("--teacher-steps", $"Teacher iterations [default: {defaults.TeacherSteps}, {quickDefaults.TeacherSteps} with --quick].");

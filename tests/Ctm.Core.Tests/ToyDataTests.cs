@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Ctm.Samples;
 using TorchSharp;
 using Xunit;
@@ -43,5 +44,37 @@ public sealed class ToyDataTests
         using var x = zeros(3, 2);
         var e = Assert.Throws<NotSupportedException>(() => data.ModeOf(x));
         Assert.Contains("swiss roll", e.Message);
+    }
+
+    [Fact]
+    public void EachCircleIsOneMode()
+    {
+        using var scope = NewDisposeScope();
+        using var data = new CirclesData();
+        Assert.Equal(2, data.Modes);
+        using var g = new Generator(5);
+        var x = data.Sample(20_000, g);
+        var mode = data.ModeOf(x);
+        // Radii 1 and 0.5 with a blur of 0.04: the circle a point came from is the side of radius 0.75 it lies on.
+        var outer = x.norm(1).gt(0.75);
+        Assert.True(mode.eq(0).eq(outer).all().item<bool>(), "mode 0 is the outer circle, mode 1 the inner one");
+        double shareOuter = outer.to_type(ScalarType.Float64).mean().item<double>();
+        Assert.InRange(shareOuter, 0.48, 0.52);   // half the mass on each (sd 0.0035)
+    }
+
+    [Fact]
+    public void EachMoonIsOneMode()
+    {
+        using var scope = NewDisposeScope();
+        using var data = new MoonsData();
+        Assert.Equal(2, data.Modes);
+        // The ends and middle of each arc (before the blur) belong to their own moon, the tips that reach into the other
+        // moon's hollow (1/3 from the other arc) included.
+        var onArcs = tensor(new float[,] { { -1f, -1f / 6 }, { -1f / 3, 0.5f }, { 1f / 3, -1f / 6 }, { 1f, 1f / 6 }, { 1f / 3, -0.5f }, { -1f / 3, 1f / 6 } });
+        var mode = data.ModeOf(onArcs);
+        Assert.Equal(new long[] { 0, 0, 0, 1, 1, 1 }, mode.data<long>().ToArray());
+        using var g = new Generator(6);
+        var counts = data.ModeOf(data.Sample(20_000, g)).bincount(null, 2).to_type(ScalarType.Float64) / 20_000;
+        Assert.InRange(counts[0].item<double>(), 0.48, 0.52);
     }
 }

@@ -6,6 +6,7 @@
 //   ./build.sh bench perf-bf16 --ctm FILE [--cache DIR] [--seeds 3]  bfloat16 vs float32 MNIST FD check on a trained CTM
 //   ./build.sh bench perf-sampling [bdn args]  the original BenchmarkDotNet sampling throughput (CTM MLP, teacher Heun)
 //   ./build.sh bench toy2d [--quick] [--seeds 0,1,2] [--laws ring,checkerboard] [--ablations] [--out DIR]  2-D targets over seeds (demo settings), plus ablations
+//   ./build.sh bench toy2d-nfe2 [--quick] [--seeds 0] [--laws ring,checkerboard] [--cache DIR]  where NFE 2 should stop in between (γ = 0 via every training-grid point; γ > 0)
 //   ./build.sh bench likelihood [--quick] [--threads N]  PF-ODE likelihood vs closed forms; NLL of a trained 2-D CTM
 //   ./build.sh bench mnist [--quick] [--data DIR]  MNIST: classifier (FD features), teacher, CTM with GAN; FD table and targets
 //   ./build.sh bench mnist-gamma [--quick] [--data DIR] [--cache DIR]  the γ × NFE study on the cached (or freshly trained) MNIST models
@@ -45,6 +46,17 @@ toy2d.SetAction(r =>
     var seedList = r.GetValue(seeds)!.Split(',').Select(v => ulong.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
     var lawList = r.GetValue(laws)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     Toy2DReport.Run(r.GetValue(quick), r.GetValue(ablations), r.GetValue(toyOut)!, seedList, r.GetValue(toyLr), lawList);
+    return 0;
+});
+var nfe2Seeds = SampleConsole.Option("--seeds", "Seeds, comma-separated.", "0");
+var nfe2Cache = SampleConsole.Option("--cache", "Folder for the trained teachers and CTMs (reused when present).", Path.Combine(".cache", "toy2d-nfe2"));
+var toy2dNfe2 = new Command("toy2d-nfe2", "NFE-2 intermediate time study on the demo's 2-D models: γ = 0 NFE 2 via every training-grid point, and γ > 0.") { quick, nfe2Seeds, laws, nfe2Cache };
+toy2dNfe2.SetAction(r =>
+{
+    var seedList = r.GetValue(nfe2Seeds)!.Split(',').Select(v => ulong.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    var lawList = r.GetValue(laws)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    string cache = r.GetValue(nfe2Cache)!;
+    Toy2DNfe2Study.Run(r.GetValue(quick), lawList, seedList, r.GetValue(quick) ? cache + "-quick" : cache);
     return 0;
 });
 var likelihood = new Command("likelihood", "Exact likelihood checks and the NLL of a trained 2-D CTM.") { quick, threads };
@@ -132,6 +144,6 @@ var killChild = new Command("kill-save-child", "The training child of kill-save 
 killChild.Hidden = true;
 killChild.SetAction(r => KillDuringSaveReport.Child(r.GetValue(killDir)!, r.GetValue(killSteps)));
 
-var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, likelihood, mnist, mnistGamma, mnistSamplers, adm, perf, bf16, sampling, killSave, killChild };
+var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, toy2dNfe2, likelihood, mnist, mnistGamma, mnistSamplers, adm, perf, bf16, sampling, killSave, killChild };
 root.SetAction(_ => { QualityReport.Run(Array.Empty<string>()); return 0; });
 return SampleConsole.Run(root, args);

@@ -101,5 +101,10 @@ public sealed class SampleCliTests
         (exit, output) = Run("Ctm.Benchmarks", "mnist-samplers", "--quick");
         Assert.NotEqual(0, exit);
         Assert.Contains("--ctm", output);
+        (exit, output) = Run("Ctm.Benchmarks", "toy2d-nfe2", "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("--laws", output);
+        Assert.Contains("--cache", output);
+        Assert.NotEqual(0, Run("Ctm.Benchmarks", "toy2d-nfe2", "--laws", "spiral").Exit);
     }
 }

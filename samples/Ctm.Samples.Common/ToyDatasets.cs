@@ -66,7 +66,8 @@ public abstract class MixtureToyData : IToyData
     private protected MixtureToyData(GaussianMixtureModel model, int modes, long[]? groupOf = null)
     {
         _m = model; Modes = modes;
-        _groupOf = groupOf is null ? null : tensor(groupOf, dtype: ScalarType.Int64);
+        // Owned by this law (disposed with it), not by whatever dispose scope the caller builds it in.
+        _groupOf = groupOf is null ? null : tensor(groupOf, dtype: ScalarType.Int64).DetachFromDisposeScope();
     }
     public abstract string Name { get; }
     public abstract string Key { get; }

@@ -77,4 +77,15 @@ public sealed class ToyDataTests
         var counts = data.ModeOf(data.Sample(20_000, g)).bincount(null, 2).to_type(ScalarType.Float64) / 20_000;
         Assert.InRange(counts[0].item<double>(), 0.48, 0.52);
     }
+
+    [Fact]
+    public void ALawBuiltInsideADisposeScopeOutlivesIt()
+    {
+        MoonsData data;
+        using (NewDisposeScope()) data = new MoonsData();
+        using (data)
+        using (var x = tensor(new float[,] { { -1f, -1f / 6 }, { 1f, 1f / 6 } }))
+        using (var mode = data.ModeOf(x))
+            Assert.Equal(new long[] { 0, 1 }, mode.data<long>().ToArray());
+    }
 }

@@ -69,6 +69,16 @@ public abstract class MixtureToyData : IToyData
         // Owned by this law (disposed with it), not by whatever dispose scope the caller builds it in.
         _groupOf = groupOf is null ? null : tensor(groupOf, dtype: ScalarType.Int64).DetachFromDisposeScope();
     }
+    /// <summary>A law drawn along curves: <paramref name="perCurve"/> equal components of blur <paramref name="blur"/> on
+    /// each curve, the i-th of curve c at <c>curves[c](i)</c>; each curve is one mode.</summary>
+    private protected MixtureToyData(double blur, int perCurve, params Func<int, double[]>[] curves)
+        : this(Equal(curves.SelectMany(at => Enumerable.Range(0, perCurve).Select(at)).ToArray(), blur), curves.Length,
+               Enumerable.Range(0, curves.Length * perCurve).Select(i => (long)(i / perCurve)).ToArray()) { }
+
+    /// <summary>Equal-weight components of one standard deviation <paramref name="blur"/> at <paramref name="means"/>.</summary>
+    private protected static GaussianMixtureModel Equal(double[][] means, double blur)
+        => new(Enumerable.Repeat(1.0 / means.Length, means.Length).ToArray(), means, Enumerable.Repeat(blur, means.Length).ToArray(), dtype: ScalarType.Float32);
+
     public abstract string Name { get; }
     public abstract string Key { get; }
     public int Modes { get; }
@@ -108,7 +118,7 @@ public sealed class GridData : MixtureToyData
         var means = new double[25][];
         for (int i = 0; i < 5; i++)
             for (int j = 0; j < 5; j++) means[5 * i + j] = new[] { -1.0 + 0.5 * i, -1.0 + 0.5 * j };
-        return new GaussianMixtureModel(Enumerable.Repeat(1.0 / 25, 25).ToArray(), means, Enumerable.Repeat(0.05, 25).ToArray(), dtype: ScalarType.Float32);
+        return Equal(means, 0.05);
     }
 }
 
@@ -132,8 +142,7 @@ public sealed class SwissRollData : MixtureToyData
             double theta = Math.PI * (1.5 + 3.0 * (i + 0.5) / Components);
             means[i] = new[] { theta * Math.Cos(theta) / (4.5 * Math.PI), theta * Math.Sin(theta) / (4.5 * Math.PI) };
         }
-        return new GaussianMixtureModel(Enumerable.Repeat(1.0 / Components, Components).ToArray(), means,
-            Enumerable.Repeat(0.04, Components).ToArray(), dtype: ScalarType.Float32);
+        return Equal(means, 0.04);
     }
 }
 
@@ -146,23 +155,15 @@ public sealed class SwissRollData : MixtureToyData
 public sealed class MoonsData : MixtureToyData
 {
     private const int PerArc = 200;
-    public MoonsData() : base(Build(), 2, Groups()) { }
+    public MoonsData() : base(0.04, PerArc, i => Arc(i, 1), i => Arc(i, -1)) { }
     public override string Name => "two moons";
     public override string Key => "moons";
 
-    private static long[] Groups() => Enumerable.Range(0, 2 * PerArc).Select(i => (long)(i / PerArc)).ToArray();
-
-    private static GaussianMixtureModel Build()
+    // The upper moon's i-th point; the lower moon is its reflection through the origin.
+    private static double[] Arc(int i, double sign)
     {
-        var means = new double[2 * PerArc][];
-        for (int i = 0; i < PerArc; i++)
-        {
-            double theta = Math.PI * (i + 0.5) / PerArc;
-            means[i] = new[] { (Math.Cos(theta) - 0.5) / 1.5, (Math.Sin(theta) - 0.25) / 1.5 };
-            means[PerArc + i] = new[] { (0.5 - Math.Cos(theta)) / 1.5, (0.25 - Math.Sin(theta)) / 1.5 };
-        }
-        return new GaussianMixtureModel(Enumerable.Repeat(1.0 / (2 * PerArc), 2 * PerArc).ToArray(), means,
-            Enumerable.Repeat(0.04, 2 * PerArc).ToArray(), dtype: ScalarType.Float32);
+        double theta = Math.PI * (i + 0.5) / PerArc;
+        return new[] { sign * (Math.Cos(theta) - 0.5) / 1.5, sign * (Math.Sin(theta) - 0.25) / 1.5 };
     }
 }
 
@@ -174,23 +175,14 @@ public sealed class MoonsData : MixtureToyData
 public sealed class CirclesData : MixtureToyData
 {
     private const int PerCircle = 240;
-    public CirclesData() : base(Build(), 2, Groups()) { }
+    public CirclesData() : base(0.04, PerCircle, i => Circle(i, 1.0), i => Circle(i, 0.5)) { }
     public override string Name => "two circles";
     public override string Key => "circles";
 
-    private static long[] Groups() => Enumerable.Range(0, 2 * PerCircle).Select(i => (long)(i / PerCircle)).ToArray();
-
-    private static GaussianMixtureModel Build()
+    private static double[] Circle(int i, double radius)
     {
-        var means = new double[2 * PerCircle][];
-        for (int i = 0; i < PerCircle; i++)
-        {
-            double phi = 2 * Math.PI * i / PerCircle;
-            means[i] = new[] { Math.Cos(phi), Math.Sin(phi) };
-            means[PerCircle + i] = new[] { 0.5 * Math.Cos(phi), 0.5 * Math.Sin(phi) };
-        }
-        return new GaussianMixtureModel(Enumerable.Repeat(1.0 / (2 * PerCircle), 2 * PerCircle).ToArray(), means,
-            Enumerable.Repeat(0.04, 2 * PerCircle).ToArray(), dtype: ScalarType.Float32);
+        double phi = 2 * Math.PI * i / PerCircle;
+        return new[] { radius * Math.Cos(phi), radius * Math.Sin(phi) };
     }
 }
 

@@ -43,9 +43,7 @@ laws.Validators.Add(v =>
 var toy2d = new Command("toy2d", "2-D quality targets over seeds (the demo's settings), optionally with the ablations.") { quick, seeds, laws, ablations, toyOut, toyLr };
 toy2d.SetAction(r =>
 {
-    var seedList = r.GetValue(seeds)!.Split(',').Select(v => ulong.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-    var lawList = r.GetValue(laws)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    Toy2DReport.Run(r.GetValue(quick), r.GetValue(ablations), r.GetValue(toyOut)!, seedList, r.GetValue(toyLr), lawList);
+    Toy2DReport.Run(r.GetValue(quick), r.GetValue(ablations), r.GetValue(toyOut)!, SeedList(r.GetValue(seeds)!), r.GetValue(toyLr), LawList(r.GetValue(laws)!));
     return 0;
 });
 var nfe2Seeds = SampleConsole.Option("--seeds", "Seeds, comma-separated.", "0");
@@ -53,10 +51,8 @@ var nfe2Cache = SampleConsole.Option("--cache", "Folder for the trained teachers
 var toy2dNfe2 = new Command("toy2d-nfe2", "NFE-2 intermediate time study on the demo's 2-D models: γ = 0 NFE 2 via every training-grid point, and γ > 0.") { quick, nfe2Seeds, laws, nfe2Cache };
 toy2dNfe2.SetAction(r =>
 {
-    var seedList = r.GetValue(nfe2Seeds)!.Split(',').Select(v => ulong.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-    var lawList = r.GetValue(laws)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     string cache = r.GetValue(nfe2Cache)!;
-    Toy2DNfe2Study.Run(r.GetValue(quick), lawList, seedList, r.GetValue(quick) ? cache + "-quick" : cache);
+    Toy2DNfe2Study.Run(r.GetValue(quick), LawList(r.GetValue(laws)!), SeedList(r.GetValue(nfe2Seeds)!), r.GetValue(quick) ? cache + "-quick" : cache);
     return 0;
 });
 var likelihood = new Command("likelihood", "Exact likelihood checks and the NLL of a trained 2-D CTM.") { quick, threads };
@@ -147,3 +143,7 @@ killChild.SetAction(r => KillDuringSaveReport.Child(r.GetValue(killDir)!, r.GetV
 var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, toy2dNfe2, likelihood, mnist, mnistGamma, mnistSamplers, adm, perf, bf16, sampling, killSave, killChild };
 root.SetAction(_ => { QualityReport.Run(Array.Empty<string>()); return 0; });
 return SampleConsole.Run(root, args);
+
+// The comma-separated values of --seeds and --laws (the laws' names are checked by the option's validator).
+static ulong[] SeedList(string value) => value.Split(',').Select(v => ulong.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+static string[] LawList(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

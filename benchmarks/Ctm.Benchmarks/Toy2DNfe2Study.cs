@@ -1,10 +1,8 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
-using Ctm.Core.Diagnostics;
 using Ctm.Core.Sampling;
 using Ctm.Core.Schedules;
 using Ctm.Samples;
@@ -52,30 +50,18 @@ public static class Toy2DNfe2Study
         string key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(c.ToString())))[..12];
         string stem = Path.Combine(cacheDir, $"ctm-{law}-s{c.Seed}-{key}");
         Console.WriteLine($"{law}, seed {c.Seed}: CTM {stem}.bin ({(File.Exists(stem + ".bin") ? "cached" : "training it")})");
-        using var teacher = Toy2DPipeline.TrainTeacher(data, c, cachePath: Path.Combine(cacheDir, $"teacher-{law}-{c.TeacherKey}.bin"));
+        using var teacher = Toy2DPipeline.TrainTeacher(data, c, cachePath: Toy2DRun.TeacherCachePath(cacheDir, data, c));
         using var ctm = LoadOrTrainCtm(data, teacher, c, stem + ".bin");
 
-        int n = c.EvalSamples, chunks = c.EvalChunks;
-        // The demo's reference (Toy2DEvaluation.Run): its first draw, then — after the draw its data row plots — the rest.
-        using var gData = new Generator(c.Seed + 1000);
-        var parts = new List<Tensor> { data.Sample(n, gData) };
-        data.Sample(n, gData).Dispose();
-        for (int i = 1; i < chunks; i++) parts.Add(data.Sample(n, gData));
-        using var reference = cat(parts);
-        using var radius2 = ManifoldMetrics.KnnRadiusSquared(parts[0]);
-        foreach (var p in parts) p.Dispose();
-        using var gDirections = new Generator(c.Seed + 3000);
-        using var swd = new SlicedWassersteinReference(reference, gDirections, 256);
+        int n = c.EvalSamples;
+        using var scorer = new ToyScorer(data, c);   // the demo's reference, directions and sampling noise for this seed
         using var noGrad = no_grad();
         var shape = new long[] { 2 };
-
         ToyRow Score(string name, int nfe, Func<Generator, Tensor> sample)
         {
-            using var g = new Generator(c.Seed + 2000);            // the demo's sampling noise
-            var xs = Enumerable.Range(0, chunks).Select(_ => sample(g)).ToArray();
-            using var x = cat(xs);
-            foreach (var t in xs) t.Dispose();
-            return Toy2DEvaluation.Score(data, reference, x, name, nfe, 0, c.Seed, radius2, n, swd);
+            var (row, first) = scorer.Score(name, nfe, sample);
+            first.Dispose();
+            return row;
         }
 
         var text = new StringBuilder();

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Linq;
 using Ctm.Core.Diagnostics;
 using Ctm.Core.Sampling;
@@ -33,36 +32,20 @@ public static class Toy2DEvaluation
     /// </summary>
     public static (List<ToyRow> Rows, Dictionary<string, Tensor> Samples) Run(IToyData data, TrainedTeacher? teacher, TrainedCtm ctm, ToyConfig c)
     {
-        int n = c.EvalSamples, chunks = c.EvalChunks;
-        using var gData = new Generator(c.Seed + 1000);
-        using var referenceKnn = data.Sample(n, gData);
-        using var dataFirst = data.Sample(n, gData);
-        using var reference = Extend(referenceKnn, chunks, () => data.Sample(n, gData));
-        using var referenceRadius2 = ManifoldMetrics.KnnRadiusSquared(referenceKnn);
-        using var gDirections = new Generator(c.Seed + 3000);
-        using var swdReference = new SlicedWassersteinReference(reference, gDirections, 256);   // sorted once for every row
+        int n = c.EvalSamples;
+        using var scorer = new ToyScorer(data, c);
         var rows = new List<ToyRow>();
         var samples = new Dictionary<string, Tensor>();
         using var noGrad = no_grad();
 
-        void Add(string name, int nfe, Func<Generator, Tensor> sample)
+        void Keep((ToyRow Row, Tensor First) scored)
         {
-            using var g = new Generator(c.Seed + 2000);
-            var sw = Stopwatch.StartNew();
-            var first = sample(g);
-            try
-            {
-                double secs = sw.Elapsed.TotalSeconds;
-                using var x = Extend(first, chunks, () => sample(g));
-                var row = Score(data, reference, x, name, nfe, secs, c.Seed, referenceRadius2, n, swdReference);
-                rows.Add(row);
-                samples[row.Label] = first;
-            }
-            catch { first.Dispose(); throw; }
+            rows.Add(scored.Row);
+            samples[scored.Row.Label] = scored.First;
         }
+        void Add(string name, int nfe, Func<Generator, Tensor> sample) => Keep(scorer.Score(name, nfe, sample));
 
-        int dataDraws = 0;
-        Add(DataRow, 0, g => dataDraws++ == 0 ? dataFirst.alias() : data.Sample(n, gData));
+        Keep(scorer.ScoreData());
         var shape = new long[] { 2 };
         if (teacher is not null)
         {
@@ -78,19 +61,6 @@ public static class Toy2DEvaluation
         Add("CTM γ=1", 4, g => gamma.Sample(n, 1.0, 4, generator: g));
         Add("CTM-as-score Heun", 35, g => new DiffusionSampler(model, shape).Sample(n, 18, generator: g));
         return (rows, samples);
-    }
-
-    /// <summary><paramref name="first"/> followed by <paramref name="chunks"/> − 1 more draws of <paramref name="next"/>, as a new tensor (the inputs stay the caller's).</summary>
-    private static Tensor Extend(Tensor first, int chunks, Func<Tensor> next)
-    {
-        if (chunks <= 1) return first.alias();
-        var parts = new List<Tensor> { first };
-        try
-        {
-            for (int i = 1; i < chunks; i++) parts.Add(next());
-            return cat(parts.ToArray());
-        }
-        finally { foreach (var p in parts.Skip(1)) p.Dispose(); }
     }
 
     /// <summary>Every measure of one sample set <paramref name="x"/> against <paramref name="reference"/>.</summary>

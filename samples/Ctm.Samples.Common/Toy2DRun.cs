@@ -43,6 +43,9 @@ public static class Toy2DRun
         return results.ToList();
     }
 
+    /// <summary>The file a trained teacher of <paramref name="data"/> with the settings of <paramref name="cfg"/> is cached in, under <paramref name="cacheDir"/>.</summary>
+    public static string TeacherCachePath(string cacheDir, IToyData data, ToyConfig cfg) => Path.Combine(cacheDir, $"teacher-{data.Key}-{cfg.TeacherKey}.bin");
+
     /// <summary>One data set end to end on the calling thread: teacher (or its cached copy), CTM, table, targets, plot.</summary>
     /// <param name="data">The data set (borrowed).</param>
     /// <param name="cfg">Settings, including the seed.</param>
@@ -54,8 +57,7 @@ public static class Toy2DRun
         IProgress<(long Step, string Status)>? ctmBar = null, string? teacherCacheDir = null)
     {
         var wall = Stopwatch.StartNew();
-        string key = data.Key;
-        string teacherCache = teacherCacheDir is null ? "" : Path.Combine(teacherCacheDir, $"teacher-{key}-{cfg.TeacherKey}.bin");
+        string teacherCache = teacherCacheDir is null ? "" : TeacherCachePath(teacherCacheDir, data, cfg);
         using var teacher = Toy2DPipeline.TrainTeacher(data, cfg, new SyncProgress<(long Step, long Total, double Loss)>(p =>
             teacherBar?.Report((p.Step, $"loss {p.Loss:F3}"))), teacherCache);
         if (teacher.Seconds == 0) teacherBar?.Report((cfg.TeacherSteps, "loaded from the cache"));

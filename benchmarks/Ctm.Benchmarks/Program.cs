@@ -34,11 +34,11 @@ var seeds = SampleConsole.Option("--seeds", "Seeds of the full-objective runs, c
 var ablations = SampleConsole.Flag("--ablations", "Also run the ablations (no GAN, λ_DSM = 0, self-teacher) on the first seed.");
 var toyOut = SampleConsole.Option("--out", "Output folder for the plots and the teacher cache.", "artifacts/toy2d-report");
 var toyLr = SampleConsole.Optional<double>("--ctm-lr", "CTM learning rate [default: the demo's].");
-var laws = SampleConsole.Option("--laws", $"2-D laws, comma-separated: {string.Join(", ", ToyData.Keys)}.", "ring,checkerboard");
+var laws = SampleConsole.Option("--laws", $"2-D laws, comma-separated: {string.Join(", ", ToyData.Keys)}, or paths of CSV files of points x,y.", "ring,checkerboard");
 laws.Validators.Add(v =>
 {
-    var unknown = (v.GetValueOrDefault<string>() ?? "").Split(',', StringSplitOptions.TrimEntries).Where(k => !ToyData.Keys.Contains(k)).ToArray();
-    if (unknown.Length > 0) v.AddError($"--laws: unknown law(s) '{string.Join("', '", unknown)}'; use a comma-separated list of: {string.Join(", ", ToyData.Keys)}.");
+    foreach (var key in (v.GetValueOrDefault<string>() ?? "").Split(',', StringSplitOptions.TrimEntries))
+        if (ToyData.Problem(key) is { } problem) v.AddError($"--laws: {problem} (a comma-separated list).");
 });
 var toy2d = new Command("toy2d", "2-D quality targets over seeds (the demo's settings), optionally with the ablations.") { quick, seeds, laws, ablations, toyOut, toyLr };
 toy2d.SetAction(r =>

@@ -48,7 +48,7 @@ public static class Toy2DNfe2Study
         // Every setting of the run (the record's text) decides the CTM, so its hash names the file: a changed default
         // trains a new model instead of loading a stale one.
         string key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(c.ToString())))[..12];
-        string stem = Path.Combine(cacheDir, $"ctm-{law}-s{c.Seed}-{key}");
+        string stem = Path.Combine(cacheDir, $"ctm-{ToyData.CacheKey(data)}-s{c.Seed}-{key}");
         Console.WriteLine($"{law}, seed {c.Seed}: CTM {stem}.bin ({(File.Exists(stem + ".bin") ? "cached" : "training it")})");
         using var teacher = Toy2DPipeline.TrainTeacher(data, c, cachePath: Toy2DRun.TeacherCachePath(cacheDir, data, c));
         using var ctm = LoadOrTrainCtm(data, teacher, c, stem + ".bin");

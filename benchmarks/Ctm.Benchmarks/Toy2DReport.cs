@@ -25,12 +25,12 @@ public static class Toy2DReport
     /// <param name="outDir">Plots and the teacher cache.</param>
     /// <param name="seeds">Seeds of the full-objective runs.</param>
     /// <param name="ctmLearningRate">CTM learning rate; null = the demo's.</param>
-    /// <param name="laws">Keys of the 2-D laws (<see cref="ToyData.Keys"/>).</param>
+    /// <param name="laws">Keys of the 2-D laws (<see cref="ToyData.Keys"/>) or paths of CSV files of points.</param>
     public static void Run(bool quick, bool ablations, string outDir, ulong[] seeds, double? ctmLearningRate, string[] laws)
     {
-        var unknown = laws.Except(ToyData.Keys).ToArray();
+        var unknown = laws.Where(law => !ToyData.IsKnown(law)).ToArray();
         if (laws.Length == 0 || unknown.Length > 0)
-            throw new ArgumentException($"Unknown 2-D law(s) '{string.Join(", ", unknown)}' in --laws; use a comma-separated list of: {string.Join(", ", ToyData.Keys)}.", nameof(laws));
+            throw new ArgumentException($"Unknown 2-D law(s) '{string.Join(", ", unknown)}' in --laws; use a comma-separated list of: {string.Join(", ", ToyData.Keys)}, or paths of CSV files of points.", nameof(laws));
         var baseCfg = quick ? ToyConfig.Quick : new ToyConfig();
         if (ctmLearningRate is double lr) baseCfg = baseCfg with { CtmLearningRate = lr };
 

@@ -44,7 +44,7 @@ public static class Toy2DRun
     }
 
     /// <summary>The file a trained teacher of <paramref name="data"/> with the settings of <paramref name="cfg"/> is cached in, under <paramref name="cacheDir"/>.</summary>
-    public static string TeacherCachePath(string cacheDir, IToyData data, ToyConfig cfg) => Path.Combine(cacheDir, $"teacher-{data.Key}-{cfg.TeacherKey}.bin");
+    public static string TeacherCachePath(string cacheDir, IToyData data, ToyConfig cfg) => Path.Combine(cacheDir, $"teacher-{ToyData.CacheKey(data)}-{cfg.TeacherKey}.bin");
 
     /// <summary>One data set end to end on the calling thread: teacher (or its cached copy), CTM, table, targets, plot.</summary>
     /// <param name="data">The data set (borrowed).</param>

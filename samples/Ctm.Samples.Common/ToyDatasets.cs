@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Collections.Generic;
 using System.Linq;
 using Ctm.Core.Analytic;
@@ -45,13 +46,32 @@ public static class ToyData
     /// <summary>Every law's key: the two shipped sets, then the laws the demo's settings were not tuned on.</summary>
     public static IReadOnlyList<string> Keys { get; } = Laws.Select(l => l.Key).ToArray();
 
-    /// <summary>A new instance of the law with key <paramref name="key"/> (the caller disposes it).</summary>
+    /// <summary>A new instance of the law with key <paramref name="key"/>, or of the points of a CSV file when
+    /// <paramref name="key"/> is a path ending in ".csv" (<see cref="PointCloudData"/>); the caller disposes it.</summary>
     public static IToyData Create(string key)
     {
         if (key is null) throw new ArgumentNullException(nameof(key));
         foreach (var (k, make) in Laws) if (k == key) return make();
-        throw new ArgumentException($"Unknown 2-D law '{key}'; use one of: {string.Join(", ", Keys)}.", nameof(key));
+        if (IsPointFile(key)) return PointCloudData.Load(key);
+        throw new ArgumentException($"Unknown 2-D law '{key}'; use one of: {string.Join(", ", Keys)}, or the path of a CSV file of points (x, y).", nameof(key));
     }
+
+    /// <summary>Whether <paramref name="key"/> names a law: one of <see cref="Keys"/> or a path ending in ".csv".</summary>
+    public static bool IsKnown(string key) => Keys.Contains(key) || IsPointFile(key);
+
+    /// <summary>What is wrong with <paramref name="key"/> as a law, for a command line's error; null if nothing.</summary>
+    public static string? Problem(string key)
+    {
+        if (Keys.Contains(key)) return null;
+        if (!IsPointFile(key)) return $"unknown law '{key}'; use one of: {string.Join(", ", Keys)}, or the path of a CSV file of points (x, y)";
+        return File.Exists(key) ? null : $"no CSV file of points at '{Path.GetFullPath(key)}'";
+    }
+
+    /// <summary>A name for cache files of models trained on <paramref name="data"/>: its key, and for a point file also a
+    /// fingerprint of its points (an edited file with the same name gets new models).</summary>
+    public static string CacheKey(IToyData data) => data is PointCloudData cloud ? $"{cloud.Key}-{cloud.Fingerprint}" : data.Key;
+
+    private static bool IsPointFile(string key) => key.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>

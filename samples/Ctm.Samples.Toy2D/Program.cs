@@ -1,6 +1,6 @@
 // 2-D end to end: train an EDM teacher, distil a CTM (CTM + DSM + GAN), compare samplers in one table, write plots.
 //
-//   dotnet run --project samples/Ctm.Samples.Toy2D -c Release -- [--dataset ring|checkerboard|both|grid] [--quick]
+//   dotnet run --project samples/Ctm.Samples.Toy2D -c Release -- [--dataset ring|checkerboard|both|grid|…|points.csv] [--quick]
 //        [--teacher-steps N] [--ctm-steps N] [--no-gan] [--no-dsm] [--self-teacher] [--seed S] [--out DIR]
 //        [--batch B] [--ctm-lr LR] [--gan-start FRACTION] [--target-ema MU] [--eval-ema MU] [--threads T] [--reuse-teacher]
 //        [--sequential] [--hidden H] [--blocks B] [--emb-scale S] [--teacher-lr LR] [--grid N] [--max-teacher-steps K]
@@ -20,8 +20,14 @@ using Microsoft.Extensions.Logging;
 
 var defaults = new ToyConfig();
 var quickDefaults = ToyConfig.Quick;
-var dataset = SampleConsole.Option("--dataset", "Data set: ring, checkerboard, both (the two), or one the settings were not tuned on: grid (25 Gaussians), swissroll, moons (two moons) or circles (two concentric circles).", "both");
-dataset.AcceptOnlyFromAmong([.. ToyData.Keys, "both"]);
+var dataset = SampleConsole.Option("--dataset", "Data set: ring, checkerboard, both (the two), or one the settings were not tuned on: grid (25 Gaussians), swissroll, moons (two moons) or circles (two concentric circles); " +
+    "or your own: the path of a CSV file of points x,y (scaled into [-1, 1]², scored against a kernel density of the points; docs/results-2d.md, \"Your own 2-D data\").", "both");
+dataset.Validators.Add(v =>
+{
+    string value = v.GetValueOrDefault<string>() ?? "";
+    if (value != "both" && ToyData.Problem(value) is { } problem) v.AddError($"--dataset: {problem}, or both.");
+});
+var pointBlur = SampleConsole.Optional<double>("--blur", "Kernel width h of a CSV --dataset's density, in the scaled frame where the points span about [-1, 1] [default: the median distance to the 10th nearest point, at least 0.02].");
 var quick = SampleConsole.Flag("--quick", $"Smoke run: {quickDefaults.TeacherSteps} teacher and {quickDefaults.CtmSteps} CTM iterations, a bank of {quickDefaults.TrajectoryBank} trajectories, {quickDefaults.EvalSamples} samples per row for the k-NN scores and plots, {quickDefaults.SwdSamples} for SW2 and off-support.");
 var teacherSteps = SampleConsole.Optional<int>("--teacher-steps", $"Teacher iterations [default: {defaults.TeacherSteps}, {quickDefaults.TeacherSteps} with --quick].");
 var ctmSteps = SampleConsole.Optional<int>("--ctm-steps", $"CTM iterations [default: {defaults.CtmSteps}, {quickDefaults.CtmSteps} with --quick].");
@@ -57,10 +63,21 @@ var decayStart = SampleConsole.Option("--decay-start", "Fraction of the CTM run 
 var decayFinal = SampleConsole.Option("--decay-final", "Final CTM learning rate as a fraction of --ctm-lr.", defaults.DecayFinalFactor);
 var command = new RootCommand("Ctm.Core 2-D demo: EDM teacher → CTM distillation → sampler table, quality targets and plots.")
 {
-    dataset, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmBatch, ctmLr, ganStart, targetEma, evalEma, threads,
+    dataset, pointBlur, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmBatch, ctmLr, ganStart, targetEma, evalEma, threads,
     reuseTeacher, sequential, hidden, blocks, embScale, teacherLr, grid, maxTeacherSteps, discHidden, discLr, huber, sigmaMax, ganWeight,
     lrDecay, decayStart, decayFinal, bank,
 };
+pointBlur.Validators.Add(v =>
+{
+    if (v.GetValueOrDefault<double?>() is double h && !(h > 0 && double.IsFinite(h))) v.AddError($"--blur must be > 0 (the scaled frame spans about [-1, 1]), got {h}.");
+});
+command.Validators.Add(c =>
+{
+    // (an invalid --blur is its own validator's error)
+    string set = c.GetValue(dataset) ?? "both";
+    if (c.GetValue(pointBlur) is double h && h > 0 && !set.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        c.AddError($"--blur sets the kernel width of a CSV --dataset; '{set}' is built in, with an exact density of its own. Drop --blur or give a .csv file.");
+});
 command.SetAction(r => Run(r));
 return SampleConsole.Run(command, args);
 
@@ -103,7 +120,8 @@ int Run(ParseResult r)
     };
     string output = r.GetValue(outDir)!;
     string key = r.GetValue(dataset)!;
-    var sets = key == "both" ? new[] { ToyData.Create("ring"), ToyData.Create("checkerboard") } : new[] { ToyData.Create(key) };
+    var sets = key == "both" ? new[] { ToyData.Create("ring"), ToyData.Create("checkerboard") }
+        : new IToyData[] { r.GetValue(pointBlur) is double blur ? PointCloudData.Load(key, blur) : ToyData.Create(key) };
     bool concurrent = !r.GetValue(sequential);
 
     log.LogInformation("Ctm.Core 2-D demo: teacher {TeacherSteps} steps at batch {Batch}, CTM {CtmSteps} steps at batch {CtmBatch}, GAN {Gan}, DSM weight {Dsm}, {Mode}; {Layout}",

@@ -64,6 +64,8 @@ public sealed class SampleCliTests
     [Theory]
     [InlineData("Ctm.Samples.Toy2D", "--ctm-steps", "3.5")]
     [InlineData("Ctm.Samples.Toy2D", "--dataset", "pinwheel")]
+    [InlineData("Ctm.Samples.Toy2D", "--dataset", "no-such-points.csv")]
+    [InlineData("Ctm.Samples.Toy2D", "--blur", "-0.5")]
     [InlineData("Ctm.Samples.Mnist", "--ema", "fast")]
     [InlineData("Ctm.Samples.Toy2D", "--sigma-max", "large")]
     [InlineData("Ctm.Samples.Toy2D", "--trajectory-bank", "many")]
@@ -75,6 +77,15 @@ public sealed class SampleCliTests
         Assert.NotEqual(0, exit);
         Assert.Contains(value, output);
         Assert.Contains(option, output);
+    }
+
+    [Fact]
+    public void Toy2dBlur_IsOnlyForAPointFile()
+    {
+        var (exit, output) = Run("Ctm.Samples.Toy2D", "--dataset", "ring", "--blur", "0.03");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("--blur", output);
+        Assert.Contains(".csv", output);
     }
 
     [Fact]

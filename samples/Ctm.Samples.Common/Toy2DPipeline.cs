@@ -44,6 +44,8 @@ public sealed record ToyConfig
     // regression onto the teacher's endpoints draws straight bridges between modes (10 % off-support vs 4.7 % with 6).
     public int Blocks { get; init; } = 6;
     public double TeacherLearningRate { get; init; } = 1e-3;
+    /// <summary>Learning-rate decay of the teacher (linear or cosine to 1 % over its run); none = constant, as in EDM.</summary>
+    public LearningRateDecay TeacherDecay { get; init; } = LearningRateDecay.None;
     // 2e-3 (official 4e-4 is for 100K+ iterations of a U-Net): in a few thousand iterations the sharp basins only form
     // at 2e-3–4e-3. 4e-3 is a little sharper on some seeds but sits at the edge of stability (8e-3 diverges at once; with
     // 4e-3 the ring's seed 1 blew up after the GAN started), 2e-3 trained every seed tried smoothly.
@@ -123,7 +125,8 @@ public sealed record ToyConfig
     public double DecayFinalFactor { get; init; } = 0.01;
 
     /// <summary>The settings that decide the teacher, for a cache file name.</summary>
-    public string TeacherKey => $"t{TeacherSteps}-smax{SigmaMax}-h{Hidden}-b{Blocks}-e{EmbeddingScale}-lr{TeacherLearningRate}-bs{Batch}-s{Seed}";
+    public string TeacherKey => $"t{TeacherSteps}-smax{SigmaMax}-h{Hidden}-b{Blocks}-e{EmbeddingScale}-lr{TeacherLearningRate}-bs{Batch}-s{Seed}" +
+        (TeacherDecay == LearningRateDecay.None ? "" : $"-{TeacherDecay.ToString().ToLowerInvariant()}");
 }
 
 /// <summary>A trained teacher (EMA network) with its denoiser.</summary>
@@ -172,7 +175,11 @@ public static class Toy2DPipeline
         }
         var sw = Stopwatch.StartNew();
         using (var trainer = new EdmTeacherTrainer(new EdmDenoiser(raw, c.Schedule), new EdmDenoiser(ema, c.Schedule),
-                   new EdmTrainingOptions { LearningRate = c.TeacherLearningRate, Seed = c.Seed }))
+                   new EdmTrainingOptions
+                   {
+                       LearningRate = c.TeacherLearningRate, Seed = c.Seed,
+                       Decay = c.TeacherDecay, DecayEndStep = Math.Max(1, c.TeacherSteps - 1), DecayFinalFactor = 0.01,
+                   }))
         {
             trainer.Train(g => (data.Sample(c.Batch, g), null), c.TeacherSteps,
                 progress: progress is null ? null : new SyncProgress<EdmTrainingProgress>(p => progress.Report((p.Step, c.TeacherSteps, p.Loss))));

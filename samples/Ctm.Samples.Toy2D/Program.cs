@@ -59,13 +59,15 @@ var sigmaMax = SampleConsole.Option("--sigma-max", "σ_max of the teacher's and 
 var ganWeight = SampleConsole.Option("--gan-weight", "Weight of the GAN term, times the adaptive λ_GAN (official 1).", defaults.GanWeight);
 var lrDecay = SampleConsole.Option("--lr-decay", "CTM learning-rate decay: none (official), linear or cosine.", defaults.Decay.ToString().ToLowerInvariant());
 lrDecay.AcceptOnlyFromAmong("none", "linear", "cosine");
+var teacherDecay = SampleConsole.Option("--teacher-lr-decay", "Teacher learning-rate decay to 1 % over its run: none (EDM, constant), linear or cosine.", defaults.TeacherDecay.ToString().ToLowerInvariant());
+teacherDecay.AcceptOnlyFromAmong("none", "linear", "cosine");
 var decayStart = SampleConsole.Option("--decay-start", "Fraction of the CTM run where the decay starts (it ends at the last iteration).", defaults.DecayStartFraction);
 var decayFinal = SampleConsole.Option("--decay-final", "Final CTM learning rate as a fraction of --ctm-lr.", defaults.DecayFinalFactor);
 var command = new RootCommand("Ctm.Core 2-D demo: EDM teacher → CTM distillation → sampler table, quality targets and plots.")
 {
     dataset, pointBlur, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmBatch, ctmLr, ganStart, targetEma, evalEma, threads,
     reuseTeacher, sequential, hidden, blocks, embScale, teacherLr, grid, maxTeacherSteps, discHidden, discLr, huber, sigmaMax, ganWeight,
-    lrDecay, decayStart, decayFinal, bank,
+    lrDecay, decayStart, decayFinal, bank, teacherDecay,
 };
 pointBlur.Validators.Add(v =>
 {
@@ -117,6 +119,7 @@ int Run(ParseResult r)
         Decay = Enum.Parse<LearningRateDecay>(r.GetValue(lrDecay)!, ignoreCase: true),
         DecayStartFraction = r.GetValue(decayStart),
         DecayFinalFactor = r.GetValue(decayFinal),
+        TeacherDecay = Enum.Parse<LearningRateDecay>(r.GetValue(teacherDecay)!, ignoreCase: true),
     };
     string output = r.GetValue(outDir)!;
     string key = r.GetValue(dataset)!;

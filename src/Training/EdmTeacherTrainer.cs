@@ -86,6 +86,9 @@ public sealed partial class EdmTeacherTrainer : IDisposable
         _network.train();
         _adam?.zero_grad();
         _radam?.ZeroGrad();
+        double lr = _o.LearningRate * LearningRateSchedule.Factor(_o.Decay, Step, _o.DecayStartStep, _o.DecayEndStep, _o.DecayFinalFactor);
+        if (_radam is not null) _radam.LearningRate = lr;
+        if (_adam is not null) foreach (var group in _adam.ParamGroups) group.LearningRate = lr;
         var loss = EdmLoss.PerSample(_model, x0, _gen, labels, _o.PMean, _o.PStd).mean();
         double value = loss.detach().to_type(ScalarType.Float64).item<double>();
         if (!double.IsFinite(value))

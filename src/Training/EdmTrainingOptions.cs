@@ -24,6 +24,19 @@ public sealed class EdmTrainingOptions
     /// <summary>P_std of ln σ. 1.2.</summary>
     public double PStd { get; set; } = 1.2;
 
+    /// <summary>How the learning rate decays (EDM: <see cref="LearningRateDecay.None"/>, constant). A decay to a small
+    /// fraction over a short run lowers the gradient noise the EMA alone leaves in the denoiser.</summary>
+    public LearningRateDecay Decay { get; set; } = LearningRateDecay.None;
+
+    /// <summary>Iteration at which the decay starts (the rate is <see cref="LearningRate"/> before it).</summary>
+    public long DecayStartStep { get; set; }
+
+    /// <summary>Iteration at which the decay ends; from there on the rate stays <see cref="DecayFinalFactor"/> × <see cref="LearningRate"/>.</summary>
+    public long DecayEndStep { get; set; }
+
+    /// <summary>The learning rate at <see cref="DecayEndStep"/> as a fraction of <see cref="LearningRate"/>, in (0, 1].</summary>
+    public double DecayFinalFactor { get; set; } = 0.01;
+
     /// <summary>Seed of the trainer's generator (σ draws, noise and the batch callback's data draws).</summary>
     public ulong Seed { get; set; }
 
@@ -50,6 +63,14 @@ internal sealed class EdmTrainingOptionsValidator : IValidateOptions<EdmTraining
         if (!(o.EmaRate >= 0 && o.EmaRate < 1)) return Fail($"EmaRate = {o.EmaRate}: must lie in [0, 1).");
         if (!double.IsFinite(o.PMean)) return Fail($"PMean = {o.PMean}: must be finite (EDM: −1.2).");
         if (!(o.PStd > 0) || !double.IsFinite(o.PStd)) return Fail($"PStd = {o.PStd}: must be finite and > 0 (EDM: 1.2).");
+        if (!Enum.IsDefined(o.Decay)) return Fail($"Decay = {(int)o.Decay}: not a LearningRateDecay value.");
+        if (o.Decay != LearningRateDecay.None)
+        {
+            if (o.DecayStartStep < 0) return Fail($"DecayStartStep = {o.DecayStartStep}: must be ≥ 0.");
+            if (o.DecayEndStep <= o.DecayStartStep)
+                return Fail($"DecayEndStep = {o.DecayEndStep}: must be greater than DecayStartStep = {o.DecayStartStep} (e.g. the run's last iteration).");
+            if (!(o.DecayFinalFactor > 0 && o.DecayFinalFactor <= 1)) return Fail($"DecayFinalFactor = {o.DecayFinalFactor}: must lie in (0, 1] (the optimiser needs a positive rate).");
+        }
         return ValidateOptionsResult.Success;
 
         static ValidateOptionsResult Fail(string m) => ValidateOptionsResult.Fail("EdmTrainingOptions." + m);

@@ -5,8 +5,8 @@
 //                                    training breakdown, memory, likelihood; PASS/FAIL per target (docs/performance.md)
 //   ./build.sh bench perf-bf16 --ctm FILE [--cache DIR] [--seeds 3]  bfloat16 vs float32 MNIST FD check on a trained CTM
 //   ./build.sh bench perf-sampling [bdn args]  the original BenchmarkDotNet sampling throughput (CTM MLP, teacher Heun)
-//   ./build.sh bench toy2d [--quick] [--seeds 0,1,2] [--laws ring,checkerboard] [--ablations] [--out DIR]  2-D targets over seeds (demo settings), plus ablations
-//   ./build.sh bench toy2d-nfe2 [--quick] [--seeds 0] [--laws ring,checkerboard] [--cache DIR]  where NFE 2 should stop in between (γ = 0 via every training-grid point; γ > 0)
+//   ./build.sh bench toy2d [--quick] [--seeds 0,1,2] [--laws ring,checkerboard,FILE.csv] [--ablations] [--out DIR]  2-D targets over seeds (demo settings), plus ablations
+//   ./build.sh bench toy2d-nfe2 [--quick] [--seeds 0] [--laws ring,checkerboard,FILE.csv] [--cache DIR]  where NFE 2 should stop in between (γ = 0 via every training-grid point; γ > 0)
 //   ./build.sh bench likelihood [--quick] [--threads N]  PF-ODE likelihood vs closed forms; NLL of a trained 2-D CTM
 //   ./build.sh bench mnist [--quick] [--data DIR]  MNIST: classifier (FD features), teacher, CTM with GAN; FD table and targets
 //   ./build.sh bench mnist-gamma [--quick] [--data DIR] [--cache DIR]  the γ × NFE study on the cached (or freshly trained) MNIST models
@@ -37,8 +37,12 @@ var toyLr = SampleConsole.Optional<double>("--ctm-lr", "CTM learning rate [defau
 var laws = SampleConsole.Option("--laws", $"2-D laws, comma-separated: {string.Join(", ", ToyData.Keys)}, or paths of CSV files of points x,y.", "ring,checkerboard");
 laws.Validators.Add(v =>
 {
-    foreach (var key in (v.GetValueOrDefault<string>() ?? "").Split(',', StringSplitOptions.TrimEntries))
-        if (ToyData.Problem(key) is { } problem) v.AddError($"--laws: {problem} (a comma-separated list).");
+    var keys = (v.GetValueOrDefault<string>() ?? "").Split(',', StringSplitOptions.TrimEntries);
+    foreach (var key in keys)
+        if (ToyData.Problem(key) is { } problem) v.AddError($"--laws: {problem.TrimEnd('.')} (a comma-separated list).");
+    // Plots and tables are named after a law's key, a point file's after its file name.
+    foreach (var clash in keys.GroupBy(Path.GetFileName).Where(g => g.Count() > 1))
+        v.AddError($"--laws: '{clash.Key}' is named more than once ({string.Join(", ", clash)}); plots and tables are named after the file name, so rename one.");
 });
 var toy2d = new Command("toy2d", "2-D quality targets over seeds (the demo's settings), optionally with the ablations.") { quick, seeds, laws, ablations, toyOut, toyLr };
 toy2d.SetAction(r =>

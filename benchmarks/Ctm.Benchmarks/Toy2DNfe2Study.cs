@@ -22,7 +22,7 @@ public static class Toy2DNfe2Study
 {
     /// <summary>Runs the study; one run per law × seed, side by side, one core each.</summary>
     /// <param name="quick">Smoke-run budgets.</param>
-    /// <param name="laws">Keys of the 2-D laws.</param>
+    /// <param name="laws">Keys of the 2-D laws (<see cref="ToyData.Keys"/>) or paths of CSV files of points.</param>
     /// <param name="seeds">Seeds.</param>
     /// <param name="cacheDir">Trained teachers and CTMs are saved here and reused by a later run with the same settings.</param>
     public static void Run(bool quick, string[] laws, ulong[] seeds, string cacheDir)

@@ -15,13 +15,13 @@ namespace Ctm.Samples;
 /// SW2, precision/recall/density/coverage against fresh draws, the off-support fraction and the mean log p.
 /// </summary>
 /// <remarks>
-/// h defaults to the median distance from a point to its 10th nearest neighbour, at least 0.02 (1 % of the frame's
+/// h defaults to the median distance from a centre to its 10th nearest other centre, at least 0.02 (1 % of the frame's
 /// width): small enough to keep thin structures (a pinwheel's arms, 0.03 wide, come out at 0.02), large enough that
 /// neighbouring kernels overlap, so that the law is a smooth density where the points are dense and not a field of
 /// separate bumps (with the 5th neighbour, h = 0.011 on the pinwheel, a smooth sample lands between bumps and counts as
 /// off the support). Files with more than
-/// <see cref="MaxComponents"/> points keep every ⌈n / <see cref="MaxComponents"/>⌉-th row as centres (the density is
-/// summed over every centre for each scored point). Give a few thousand points: with a few hundred the law is a set of
+/// <see cref="MaxComponents"/> points keep <see cref="MaxComponents"/> rows drawn by a seeded shuffle as centres (the
+/// density is summed over every centre for each scored point). Give a few thousand points: with a few hundred the law is a set of
 /// separate bumps, which is what the models then learn.
 /// </remarks>
 public sealed class PointCloudData : IToyData
@@ -38,7 +38,7 @@ public sealed class PointCloudData : IToyData
 
     /// <summary>A law from points already in memory (rows of two coordinates), centred and scaled as a file's would be.</summary>
     /// <param name="points">At least <see cref="MinPoints"/> rows (x, y), finite.</param>
-    /// <param name="key">Key for file names and log prefixes.</param>
+    /// <param name="key">Key for file names and log prefixes (<see cref="Load"/> gives the file's name, "points.csv").</param>
     /// <param name="blur">Kernel standard deviation h in the scaled frame; null = the 10-NN rule.</param>
     public PointCloudData(IReadOnlyList<(double X, double Y)> points, string key = "points", double? blur = null)
     {
@@ -57,13 +57,11 @@ public sealed class PointCloudData : IToyData
         if (!(r99 > 0)) throw new ArgumentException("The points span no area (99 % of them coincide with their mean); a 2-D law needs spread.", nameof(points));
         Scale = 1.0 / r99;
         Center = (mx, my);
-        int stride = (points.Count + MaxComponents - 1) / MaxComponents;
-        var kept = Enumerable.Range(0, (points.Count + stride - 1) / stride).Select(i => points[i * stride])
-            .SelectMany(p => new[] { (p.X - mx) * Scale, (p.Y - my) * Scale }).ToArray();
+        var kept = Centres(points.Count).Select(i => points[i]).SelectMany(p => new[] { (p.X - mx) * Scale, (p.Y - my) * Scale }).ToArray();
         _mu = tensor(kept, dtype: ScalarType.Float64).reshape(-1, 2).DetachFromDisposeScope();
         _mu32 = _mu.to_type(ScalarType.Float32).DetachFromDisposeScope();
         _h = blur ?? DefaultBlur(_mu);
-        Name = $"{Key} ({Count} points, h = {_h:G3})";
+        Name = FormattableString.Invariant($"{Key} ({Count} points, h = {_h:G3})");
         var bytes = kept.Append(_h).SelectMany(BitConverter.GetBytes).ToArray();
         Fingerprint = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes))[..12];
     }
@@ -74,12 +72,15 @@ public sealed class PointCloudData : IToyData
     /// <param name="blur">Kernel standard deviation h in the scaled frame; null = the 10-NN rule.</param>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="FormatException">A line that is not two numbers (the message names its line number).</exception>
+    /// <exception cref="ArgumentException">Fewer than <see cref="MinPoints"/> points, points without spread, or an invalid
+    /// <paramref name="blur"/> (the message names the file).</exception>
     public static PointCloudData Load(string path, double? blur = null)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("Give the path of a CSV file of 2-D points.", nameof(path));
         if (!File.Exists(path)) throw new FileNotFoundException($"No 2-D point file at '{Path.GetFullPath(path)}'.", path);
         var points = Parse(File.ReadLines(path), Path.GetFileName(path));
-        return new PointCloudData(points, Path.GetFileNameWithoutExtension(path), blur);
+        try { return new PointCloudData(points, Path.GetFileName(path), blur); }
+        catch (ArgumentException e) { throw new ArgumentException($"{Path.GetFileName(path)}: {e.Message}", nameof(path), e); }
     }
 
     /// <summary>The points of CSV lines (see <see cref="Load"/>); <paramref name="source"/> names them in errors.</summary>
@@ -94,11 +95,16 @@ public sealed class PointCloudData : IToyData
             int hash = raw.IndexOf('#');
             var line = (hash >= 0 ? raw[..hash] : raw).Trim();
             if (line.Length == 0) continue;
-            var cells = line.Split(new[] { ',', ';', '\t', ' ' }, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            // Cells between ',' ';' or tabs are kept even when empty ("1,,2" is an error, not the point (1, 2)); one
+            // trailing separator is allowed; without such separators, runs of spaces separate.
+            var cells = line.IndexOfAny(new[] { ',', ';', '\t' }) >= 0
+                ? line.Split(new[] { ',', ';', '\t' }, StringSplitOptions.TrimEntries)
+                : line.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (cells.Length > 1 && cells[^1].Length == 0) cells = cells[..^1];
             bool numeric = cells.Length == 2 && cells.All(c => double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
             if (!numeric)
             {
-                if (!sawData && points.Count == 0 && cells.Length >= 1 && !cells.Any(c => double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
+                if (!sawData && cells.All(c => c.Length > 0 && !double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
                 {
                     sawData = true;   // the header: column names, no number
                     continue;
@@ -159,6 +165,7 @@ public sealed class PointCloudData : IToyData
         if (x is null) throw new ArgumentNullException(nameof(x));
         if (x.dim() != 2 || x.shape[1] != 2) throw new ArgumentException($"Expected points [n, 2], got [{string.Join(", ", x.shape)}].", nameof(x));
         using var scope = NewDisposeScope();
+        if (x.shape[0] == 0) return empty(0, dtype: ScalarType.Float64, device: x.device).MoveToOuterDisposeScope();
         var p = x.to_type(ScalarType.Float32).cpu();
         double logNorm = -Math.Log(_mu.shape[0]) - Math.Log(2 * Math.PI * _h * _h);
         var parts = new List<Tensor>();
@@ -176,7 +183,7 @@ public sealed class PointCloudData : IToyData
             // float64 and logsumexp, 4.9 s like this).
             parts.Add(((a - m).clamp_min_(-50).exp_().sum(1, type: ScalarType.Float64).log_() + m.squeeze(1) + logNorm).MoveToOuterDisposeScope());
         }
-        return cat(parts, 0).MoveToOuterDisposeScope();
+        return cat(parts, 0).to(x.device).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -184,6 +191,21 @@ public sealed class PointCloudData : IToyData
 
     /// <inheritdoc />
     public void Dispose() { _mu.Dispose(); _mu32.Dispose(); }
+
+    // Which rows are centres: all of them up to MaxComponents, else MaxComponents rows drawn without replacement by a
+    // seeded shuffle (every k-th row would keep a single class of a file whose rows cycle through k classes), in file order.
+    private static IEnumerable<int> Centres(int n)
+    {
+        if (n <= MaxComponents) return Enumerable.Range(0, n);
+        var rows = Enumerable.Range(0, n).ToArray();
+        var rng = new Random(20261207);
+        for (int i = 0; i < MaxComponents; i++)
+        {
+            int j = rng.Next(i, n);
+            (rows[i], rows[j]) = (rows[j], rows[i]);
+        }
+        return rows.Take(MaxComponents).Order();
+    }
 
     // The median distance from a centre to its 10th nearest other centre, at least 0.02 (rows in chunks: [1024, K] at a time).
     private static double DefaultBlur(Tensor mu)

@@ -59,12 +59,16 @@ public static class ToyData
     /// <summary>Whether <paramref name="key"/> names a law: one of <see cref="Keys"/> or a path ending in ".csv".</summary>
     public static bool IsKnown(string key) => Keys.Contains(key) || IsPointFile(key);
 
-    /// <summary>What is wrong with <paramref name="key"/> as a law, for a command line's error; null if nothing.</summary>
+    /// <summary>What is wrong with <paramref name="key"/> as a law, for a command line's error; null if nothing. A point
+    /// file is read here, so a bad line, too few points or points without spread are reported before any training.</summary>
     public static string? Problem(string key)
     {
         if (Keys.Contains(key)) return null;
-        if (!IsPointFile(key)) return $"unknown law '{key}'; use one of: {string.Join(", ", Keys)}, or the path of a CSV file of points (x, y)";
-        return File.Exists(key) ? null : $"no CSV file of points at '{Path.GetFullPath(key)}'";
+        if (!IsPointFile(key))
+            return $"unknown law '{key}'; use one of: {string.Join(", ", Keys)}, or the path of a file of points (x, y) whose name ends in .csv";
+        if (!File.Exists(key)) return $"no file of points at '{Path.GetFullPath(key)}' (a relative path is taken from {Environment.CurrentDirectory})";
+        try { PointCloudData.Load(key).Dispose(); return null; }
+        catch (Exception e) when (e is FormatException or ArgumentException or IOException or UnauthorizedAccessException) { return e.Message; }
     }
 
     /// <summary>A name for cache files of models trained on <paramref name="data"/>: its key, and for a point file also a

@@ -1,11 +1,12 @@
 // 2-D end to end: train an EDM teacher, distil a CTM (CTM + DSM + GAN), compare samplers in one table, write plots.
 //
-//   dotnet run --project samples/Ctm.Samples.Toy2D -c Release -- [--dataset ring|checkerboard|both|grid|…|points.csv] [--quick]
+//   dotnet run --project samples/Ctm.Samples.Toy2D -c Release -- [--dataset ring|checkerboard|both|grid|…|points.csv] [--blur H] [--quick]
 //        [--teacher-steps N] [--ctm-steps N] [--no-gan] [--no-dsm] [--self-teacher] [--seed S] [--out DIR]
 //        [--batch B] [--ctm-lr LR] [--gan-start FRACTION] [--target-ema MU] [--eval-ema MU] [--threads T] [--reuse-teacher]
 //        [--sequential] [--hidden H] [--blocks B] [--emb-scale S] [--teacher-lr LR] [--grid N] [--max-teacher-steps K]
 //        [--disc-hidden H] [--disc-lr LR] [--huber C] [--sigma-max S] [--gan-weight W]
 //        [--lr-decay none|linear|cosine] [--decay-start FRACTION] [--decay-final FACTOR] [--trajectory-bank M]
+//        [--teacher-lr-decay none|linear|cosine]
 // The data sets train side by side, one core each (--sequential: one after the other on all cores).
 //   --help lists every option with its default; an unknown option is an error.
 using System;
@@ -25,7 +26,7 @@ var dataset = SampleConsole.Option("--dataset", "Data set: ring, checkerboard, b
 dataset.Validators.Add(v =>
 {
     string value = v.GetValueOrDefault<string>() ?? "";
-    if (value != "both" && ToyData.Problem(value) is { } problem) v.AddError($"--dataset: {problem}, or both.");
+    if (value != "both" && ToyData.Problem(value) is { } problem) v.AddError($"--dataset: {problem.TrimEnd('.')}.");
 });
 var pointBlur = SampleConsole.Optional<double>("--blur", "Kernel width h of a CSV --dataset's density, in the scaled frame where the points span about [-1, 1] [default: the median distance to the 10th nearest point, at least 0.02].");
 var quick = SampleConsole.Flag("--quick", $"Smoke run: {quickDefaults.TeacherSteps} teacher and {quickDefaults.CtmSteps} CTM iterations, a bank of {quickDefaults.TrajectoryBank} trajectories, {quickDefaults.EvalSamples} samples per row for the k-NN scores and plots, {quickDefaults.SwdSamples} for SW2 and off-support.");
@@ -71,7 +72,7 @@ var command = new RootCommand("Ctm.Core 2-D demo: EDM teacher → CTM distillati
 };
 pointBlur.Validators.Add(v =>
 {
-    if (v.GetValueOrDefault<double?>() is double h && !(h > 0 && double.IsFinite(h))) v.AddError($"--blur must be > 0 (the scaled frame spans about [-1, 1]), got {h}.");
+    if (v.GetValueOrDefault<double?>() is double h && !(h > 0 && double.IsFinite(h))) v.AddError(FormattableString.Invariant($"--blur must be > 0 (the scaled frame spans about [-1, 1]), got {h}."));
 });
 command.Validators.Add(c =>
 {

@@ -56,5 +56,9 @@ public sealed class EdmTeacherDecayTests
         o.DecayEndStep = 200;
         o.DecayFinalFactor = 0;
         Assert.Contains("DecayFinalFactor", Assert.Throws<ArgumentException>(() => o.Validate()).Message);
+        o.DecayFinalFactor = 0.01;
+        o.DecayStartStep = -1;
+        Assert.Contains("DecayStartStep", Assert.Throws<ArgumentException>(() => o.Validate()).Message);
+        Assert.Contains("Decay = 7", Assert.Throws<ArgumentException>(() => new EdmTrainingOptions { Decay = (LearningRateDecay)7 }.Validate()).Message);
     }
 }

@@ -30,9 +30,9 @@ public sealed class PointCloudDataTests
     {
         var points = PointCloudData.Parse(new[]
         {
-            "# exported points", "x,y", "1.5,2", "", "-3e-1;4", "5\t6  # a comment", "  7   8  ", "9, 10",
+            "# exported points", "x,y", "1.5,2", "", "-3e-1;4", "5\t6  # a comment", "  7   8  ", "9, 10", "1e5,-0,", "3,4\r",
         });
-        Assert.Equal(new (double, double)[] { (1.5, 2), (-0.3, 4), (5, 6), (7, 8), (9, 10) }, points);
+        Assert.Equal(new (double, double)[] { (1.5, 2), (-0.3, 4), (5, 6), (7, 8), (9, 10), (1e5, 0), (3, 4) }, points);
     }
 
     [Theory]
@@ -41,6 +41,8 @@ public sealed class PointCloudDataTests
     [InlineData("1,5 2", 3)]
     [InlineData("NaN,1", 3)]
     [InlineData("x,y", 3)]   // a second header, after data
+    [InlineData("1,,2", 3)]  // an empty cell is a missing value, not a separator
+    [InlineData(",1,2", 3)]  // an index column
     public void ABadLineIsAFormatErrorNamingItsNumber(string bad, int line)
     {
         var e = Assert.Throws<FormatException>(() => PointCloudData.Parse(new[] { "x,y", "0.5,1", bad }, "pts.csv"));
@@ -72,8 +74,8 @@ public sealed class PointCloudDataTests
     public void DensityIntegratesToOneAndMatchesTheSampler()
     {
         using var scope = NewDisposeScope();
-        using var data = new PointCloudData(Ring(n: 6000), "ring7");   // more than MaxComponents: every 2nd row is a centre
-        Assert.Equal(3000, data.Components);
+        using var data = new PointCloudData(Ring(n: 6000), "ring7");   // more than MaxComponents: a seeded subset are centres
+        Assert.Equal(PointCloudData.MaxComponents, data.Components);
         const double step = 0.01;
         var axis = arange(-1.6 + step / 2, 1.6, step, dtype: ScalarType.Float64);
         var grid = stack(meshgrid(new[] { axis, axis }, indexing: "ij"), -1).reshape(-1, 2).to_type(ScalarType.Float32);
@@ -104,6 +106,20 @@ public sealed class PointCloudDataTests
     }
 
     [Fact]
+    public void ALargeFileKeepsCentresFromEveryPartOfIt()
+    {
+        // 10,000 rows alternating between two clusters: every 2nd row would keep one cluster only.
+        var rows = Enumerable.Range(0, 10_000).Select(i => ((i % 2 == 0 ? -5.0 : 5.0) + 0.01 * (i % 7), 0.01 * (i % 11))).ToList();
+        using var scope = NewDisposeScope();
+        using var data = new PointCloudData(rows, "two");
+        Assert.Equal(PointCloudData.MaxComponents, data.Components);
+        using var g = new Generator(4);
+        double right = data.Sample(20_000, g)[.., 0].gt(0).to_type(ScalarType.Float64).mean().item<double>();
+        Assert.InRange(right, 0.45, 0.55);
+        Assert.Equal(0, data.LogDensity(zeros(0, 2)).shape[0]);   // no points, no values
+    }
+
+    [Fact]
     public void BadInputIsNamed()
     {
         Assert.Contains("at least", Assert.Throws<ArgumentException>(() => new PointCloudData(Ring(n: 10))).Message);
@@ -113,6 +129,10 @@ public sealed class PointCloudDataTests
         var missing = Path.Combine(Path.GetTempPath(), $"no-such-{Guid.NewGuid():N}.csv");
         Assert.Contains(missing, Assert.Throws<FileNotFoundException>(() => PointCloudData.Load(missing)).Message);
         Assert.Contains(missing, ToyData.Problem(missing));
+        string few = Path.Combine(Path.GetTempPath(), $"few-{Guid.NewGuid():N}.csv");
+        File.WriteAllLines(few, new[] { "1,2", "3,4" });
+        try { Assert.Contains(Path.GetFileName(few) + ": A point cloud needs at least", ToyData.Problem(few)); }   // read before any training
+        finally { File.Delete(few); }
         Assert.Contains("unknown law 'pinwheel'", ToyData.Problem("pinwheel"));
         Assert.Null(ToyData.Problem("moons"));
     }
@@ -132,10 +152,10 @@ public sealed class PointCloudDataTests
             using (var data = ToyData.Create(path))
             {
                 Assert.IsType<PointCloudData>(data);
-                Assert.Equal("my ring", data.Key);
+                Assert.Equal("my ring.csv", data.Key);   // plots are named after the file: no clash with the built-in "ring"
                 Assert.Equal(0, data.Modes);
                 first = ToyData.CacheKey(data);
-                Assert.StartsWith("my ring-", first);
+                Assert.StartsWith("my ring.csv-", first);
             }
             using (var again = ToyData.Create(path)) Assert.Equal(first, ToyData.CacheKey(again));
             File.WriteAllLines(path, Ring(seed: 2).Select(p => FormattableString.Invariant($"{p.X},{p.Y}")));

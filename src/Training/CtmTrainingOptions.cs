@@ -162,14 +162,7 @@ internal sealed class CtmTrainingOptionsValidator : IValidateOptions<CtmTraining
             return Fail($"GanMaxTeacherSteps = {o.GanMaxTeacherSteps}: with GanSpecificTime it must lie in [1, GridPoints − 1 = {o.GridPoints - 1}] (official 17 for N = 18).");
         if (!Enum.IsDefined(o.StepStrategy)) return Fail($"StepStrategy = {(int)o.StepStrategy}: not a HeunStepStrategy value.");
         if (!Enum.IsDefined(o.GanStepStrategy)) return Fail($"GanStepStrategy = {(int)o.GanStepStrategy}: not a HeunStepStrategy value.");
-        if (!Enum.IsDefined(o.Decay)) return Fail($"Decay = {(int)o.Decay}: not a LearningRateDecay value.");
-        if (o.Decay != LearningRateDecay.None)
-        {
-            if (o.DecayStartStep < 0) return Fail($"DecayStartStep = {o.DecayStartStep}: must be ≥ 0.");
-            if (o.DecayEndStep <= o.DecayStartStep)
-                return Fail($"DecayEndStep = {o.DecayEndStep}: must be greater than DecayStartStep = {o.DecayStartStep} (e.g. the run's last iteration).");
-            if (!(o.DecayFinalFactor > 0 && o.DecayFinalFactor <= 1)) return Fail($"DecayFinalFactor = {o.DecayFinalFactor}: must lie in (0, 1] (the optimiser needs a positive rate).");
-        }
+        if (LearningRateSchedule.Problem(o.Decay, o.DecayStartStep, o.DecayEndStep, o.DecayFinalFactor) is { } decay) return Fail(decay);
         if (o.GanStartStep < 0) return Fail($"GanStartStep = {o.GanStartStep}: must be ≥ 0.");
         if (!(o.DiscriminatorLearningRate > 0 && o.DiscriminatorLearningRate <= 1))
             return Fail($"DiscriminatorLearningRate = {o.DiscriminatorLearningRate}: must lie in (0, 1] (official 2e-3).");

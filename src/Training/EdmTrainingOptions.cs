@@ -63,14 +63,7 @@ internal sealed class EdmTrainingOptionsValidator : IValidateOptions<EdmTraining
         if (!(o.EmaRate >= 0 && o.EmaRate < 1)) return Fail($"EmaRate = {o.EmaRate}: must lie in [0, 1).");
         if (!double.IsFinite(o.PMean)) return Fail($"PMean = {o.PMean}: must be finite (EDM: −1.2).");
         if (!(o.PStd > 0) || !double.IsFinite(o.PStd)) return Fail($"PStd = {o.PStd}: must be finite and > 0 (EDM: 1.2).");
-        if (!Enum.IsDefined(o.Decay)) return Fail($"Decay = {(int)o.Decay}: not a LearningRateDecay value.");
-        if (o.Decay != LearningRateDecay.None)
-        {
-            if (o.DecayStartStep < 0) return Fail($"DecayStartStep = {o.DecayStartStep}: must be ≥ 0.");
-            if (o.DecayEndStep <= o.DecayStartStep)
-                return Fail($"DecayEndStep = {o.DecayEndStep}: must be greater than DecayStartStep = {o.DecayStartStep} (e.g. the run's last iteration).");
-            if (!(o.DecayFinalFactor > 0 && o.DecayFinalFactor <= 1)) return Fail($"DecayFinalFactor = {o.DecayFinalFactor}: must lie in (0, 1] (the optimiser needs a positive rate).");
-        }
+        if (LearningRateSchedule.Problem(o.Decay, o.DecayStartStep, o.DecayEndStep, o.DecayFinalFactor) is { } decay) return Fail(decay);
         return ValidateOptionsResult.Success;
 
         static ValidateOptionsResult Fail(string m) => ValidateOptionsResult.Fail("EdmTrainingOptions." + m);

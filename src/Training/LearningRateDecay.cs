@@ -2,7 +2,8 @@ using System;
 
 namespace Ctm.Core.Training;
 
-/// <summary>How the generator's learning rate falls over training (<see cref="CtmTrainingOptions.Decay"/>).</summary>
+/// <summary>How a learning rate falls over training (<see cref="CtmTrainingOptions.Decay"/> for the CTM generator,
+/// <see cref="EdmTrainingOptions.Decay"/> for the teacher).</summary>
 public enum LearningRateDecay
 {
     /// <summary>Constant learning rate (the official CTM runs).</summary>
@@ -25,5 +26,16 @@ internal static class LearningRateSchedule
         double p = (double)(step - start) / (end - start);
         double shape = decay == LearningRateDecay.Linear ? 1 - p : 0.5 * (1 + Math.Cos(Math.PI * p));
         return finalFactor + (1 - finalFactor) * shape;
+    }
+
+    /// <summary>What is wrong with a decay's settings, as "Option = value: why" for an options validator; null if nothing.</summary>
+    public static string? Problem(LearningRateDecay decay, long start, long end, double finalFactor)
+    {
+        if (!Enum.IsDefined(decay)) return $"Decay = {(int)decay}: not a LearningRateDecay value.";
+        if (decay == LearningRateDecay.None) return null;
+        if (start < 0) return $"DecayStartStep = {start}: must be ≥ 0.";
+        if (end <= start) return $"DecayEndStep = {end}: must be greater than DecayStartStep = {start} (e.g. the run's last iteration).";
+        if (!(finalFactor > 0 && finalFactor <= 1)) return $"DecayFinalFactor = {finalFactor}: must lie in (0, 1] (the optimiser needs a positive rate).";
+        return null;
     }
 }

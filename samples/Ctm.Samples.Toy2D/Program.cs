@@ -62,13 +62,15 @@ var lrDecay = SampleConsole.Option("--lr-decay", "CTM learning-rate decay: none 
 lrDecay.AcceptOnlyFromAmong("none", "linear", "cosine");
 var teacherDecay = SampleConsole.Option("--teacher-lr-decay", "Teacher learning-rate decay to 1 % over its run: none (EDM, constant), linear or cosine.", defaults.TeacherDecay.ToString().ToLowerInvariant());
 teacherDecay.AcceptOnlyFromAmong("none", "linear", "cosine");
+var teacherPMean = SampleConsole.Option("--teacher-p-mean", "P_mean of the teacher's log-normal noise-level draw (EDM -1.2).", defaults.TeacherPMean);
+var teacherPStd = SampleConsole.Option("--teacher-p-std", "P_std of the teacher's log-normal noise-level draw (EDM 1.2).", defaults.TeacherPStd);
 var decayStart = SampleConsole.Option("--decay-start", "Fraction of the CTM run where the decay starts (it ends at the last iteration).", defaults.DecayStartFraction);
 var decayFinal = SampleConsole.Option("--decay-final", "Final CTM learning rate as a fraction of --ctm-lr.", defaults.DecayFinalFactor);
 var command = new RootCommand("Ctm.Core 2-D demo: EDM teacher → CTM distillation → sampler table, quality targets and plots.")
 {
     dataset, pointBlur, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmBatch, ctmLr, ganStart, targetEma, evalEma, threads,
     reuseTeacher, sequential, hidden, blocks, embScale, teacherLr, grid, maxTeacherSteps, discHidden, discLr, huber, sigmaMax, ganWeight,
-    lrDecay, decayStart, decayFinal, bank, teacherDecay,
+    lrDecay, decayStart, decayFinal, bank, teacherDecay, teacherPMean, teacherPStd,
 };
 pointBlur.Validators.Add(v =>
 {
@@ -121,6 +123,7 @@ int Run(ParseResult r)
         DecayStartFraction = r.GetValue(decayStart),
         DecayFinalFactor = r.GetValue(decayFinal),
         TeacherDecay = Enum.Parse<LearningRateDecay>(r.GetValue(teacherDecay)!, ignoreCase: true),
+        TeacherPMean = r.GetValue(teacherPMean), TeacherPStd = r.GetValue(teacherPStd),
     };
     string output = r.GetValue(outDir)!;
     string key = r.GetValue(dataset)!;

@@ -18,6 +18,9 @@ namespace Ctm.Samples;
 /// <summary>Settings of the 2-D teacher → CTM pipeline.</summary>
 public sealed record ToyConfig
 {
+    // EDM's teacher defaults (declared before Quick: static initializers run in textual order).
+    private static readonly EdmTrainingOptions Edm = new();
+
     /// <summary>The smoke-run budgets of the demo's and the bench's <c>--quick</c>: 600 teacher and 300 CTM iterations, a
     /// bank of 8,192 trajectories, 4,000 samples per row for the k-NN scores and plots, 8,000 for SW2 and off-support.</summary>
     public static ToyConfig Quick { get; } = new() { TeacherSteps = 600, CtmSteps = 300, TrajectoryBank = 8192, EvalSamples = 4000, SwdSamples = 8000 };
@@ -51,10 +54,10 @@ public sealed record ToyConfig
     public double TeacherLearningRate { get; init; } = 1e-3;
     /// <summary>Learning-rate decay of the teacher (linear or cosine to 1 % over its run); none = constant, as in EDM.</summary>
     public LearningRateDecay TeacherDecay { get; init; } = LearningRateDecay.None;
-    /// <summary>P_mean of the teacher's log-normal σ draw (EDM −1.2).</summary>
-    public double TeacherPMean { get; init; } = -1.2;
-    /// <summary>P_std of the teacher's log-normal σ draw (EDM 1.2).</summary>
-    public double TeacherPStd { get; init; } = 1.2;
+    /// <summary>P_mean of the teacher's log-normal σ draw (EDM −1.2, <see cref="EdmTrainingOptions.PMean"/>'s default).</summary>
+    public double TeacherPMean { get; init; } = Edm.PMean;
+    /// <summary>P_std of the teacher's log-normal σ draw (EDM 1.2, <see cref="EdmTrainingOptions.PStd"/>'s default).</summary>
+    public double TeacherPStd { get; init; } = Edm.PStd;
     // 2e-3 (official 4e-4 is for 100K+ iterations of a U-Net): in a few thousand iterations the sharp basins only form
     // at 2e-3–4e-3. 4e-3 is a little sharper on some seeds but sits at the edge of stability (8e-3 diverges at once; with
     // 4e-3 the ring's seed 1 blew up after the GAN started), 2e-3 trained every seed tried smoothly.
@@ -136,7 +139,7 @@ public sealed record ToyConfig
     /// <summary>The settings that decide the teacher, for a cache file name.</summary>
     public string TeacherKey => $"t{TeacherSteps}-smax{SigmaMax}-h{Hidden}-b{Blocks}-e{EmbeddingScale}-lr{TeacherLearningRate}-bs{Batch}-s{Seed}" +
         (TeacherDecay == LearningRateDecay.None ? "" : $"-{TeacherDecay.ToString().ToLowerInvariant()}") +
-        (TeacherPMean == -1.2 && TeacherPStd == 1.2 ? "" : FormattableString.Invariant($"-p{TeacherPMean}_{TeacherPStd}"));
+        (TeacherPMean == Edm.PMean && TeacherPStd == Edm.PStd ? "" : FormattableString.Invariant($"-p{TeacherPMean}_{TeacherPStd}"));
 }
 
 /// <summary>A trained teacher (EMA network) with its denoiser.</summary>

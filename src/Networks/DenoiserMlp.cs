@@ -9,7 +9,9 @@ namespace Ctm.Core.Networks;
 /// An EDM network F(x_in, c_noise(σ)) for vectors: <see cref="TrajectoryMlp"/> without the s-branch. Wrap it in
 /// <see cref="Models.EdmDenoiser"/> to get a teacher.
 /// </summary>
-/// <remarks>Its state-dict keys are a subset of <see cref="TrajectoryMlp"/>'s with the same options.</remarks>
+/// <remarks>Its state-dict keys are a subset of <see cref="TrajectoryMlp"/>'s with the same options. Without autograd, a
+/// CPU batch of more than 8,192 rows is evaluated in blocks of 4,096 rows (the same numbers, with the activations in
+/// cache).</remarks>
 public sealed class DenoiserMlp : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear inp;
@@ -43,6 +45,11 @@ public sealed class DenoiserMlp : nn.Module<Tensor, Tensor, Tensor>
     {
         if (x.dim() != 2 || x.shape[1] != Options.Dimension)
             throw new ArgumentException($"DenoiserMlp expects x of shape [B, {Options.Dimension}], got [{string.Join(", ", x.shape)}].", nameof(x));
+        if (RowBlocks.Worth(x))
+        {
+            long b = x.shape[0];
+            return RowBlocks.Map(b, (i, n) => forward(x.narrow(0, i, n), RowBlocks.Rows(cNoise, b, i, n)));
+        }
         using var scope = NewDisposeScope();
         // The time branch runs once per distinct noise level (DistinctTimes): a sampler's step and the CTM's teacher steps
         // use grid values.

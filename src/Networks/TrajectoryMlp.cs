@@ -13,6 +13,8 @@ namespace Ctm.Core.Networks;
 /// <remarks>
 /// Key names match <see cref="DenoiserMlp"/> for every part but the s-branch (<c>map_s.*</c>, <c>blocks.*.affine_s.*</c>),
 /// so a student can start from a teacher's weights (official CTM initialisation). Build it outside any dispose scope.
+/// Without autograd, a CPU batch of more than 8,192 rows is evaluated in blocks of 4,096 rows (the same numbers, with
+/// the activations in cache: 3× faster at 65,536 rows).
 /// </remarks>
 public sealed class TrajectoryMlp : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
@@ -52,6 +54,15 @@ public sealed class TrajectoryMlp : nn.Module<Tensor, Tensor, Tensor, Tensor>
     {
         if (x.dim() != 2 || x.shape[1] != Options.Dimension)
             throw new ArgumentException($"TrajectoryMlp expects x of shape [B, {Options.Dimension}], got [{string.Join(", ", x.shape)}].", nameof(x));
+        if (RowBlocks.Worth(x))
+        {
+            long b = x.shape[0];
+            return RowBlocks.Map(b, (i, n) =>
+            {
+                var t = RowBlocks.Rows(cNoiseT, b, i, n);
+                return forward(x.narrow(0, i, n), t, ReferenceEquals(cNoiseS, cNoiseT) ? t : RowBlocks.Rows(cNoiseS, b, i, n));
+            });
+        }
         using var scope = NewDisposeScope();
         // The time branches run once per distinct time (DistinctTimes): training and sampling draw t and s from a grid.
         var t = DistinctTimes.Of(cNoiseT);

@@ -38,8 +38,8 @@ internal sealed class TeacherTrajectoryBank : IDisposable
     /// <param name="grid">t_0 = σ_max &gt; … &gt; t_{N−1} = σ_min, all &gt; 0.</param>
     /// <param name="size">M.</param>
     /// <param name="sampleShape">One sample's shape (x_0's shape without the batch dimension).</param>
-    /// <param name="chunk">Trajectories solved per teacher call; the noise is drawn chunk by chunk, so the same chunk
-    /// gives the same bank.</param>
+    /// <param name="chunk">Trajectories solved per teacher call. The noise of the whole bank is drawn at once before
+    /// solving, so the chunk changes the speed, not the bank (up to the last bits of the teacher's matrix products).</param>
     /// <param name="seed">Seed of the bank's own generator.</param>
     /// <param name="dtype">Dtype of the bank.</param>
     /// <param name="device">Device of the bank.</param>
@@ -58,15 +58,15 @@ internal sealed class TeacherTrajectoryBank : IDisposable
         Tensor? labels = teacher.NumClasses > 0
             ? randint(teacher.NumClasses, new[] { size }, dtype: ScalarType.Int64, device: CPU, generator: g).to(device)
             : null;
+        var first = (long[])all.Clone();
+        first[0] = size;
+        using (var z = Sampling.Noise.Normal(first, dtype, device, g)) points.narrow(0, 0, size).copy_(z).mul_(grid[0]);
         for (long start = 0; start < size; start += chunk)
         {
             using var scope = NewDisposeScope();
             long b = Math.Min(chunk, size - start);
-            var shape = (long[])all.Clone();
-            shape[0] = b;
             var y = labels?.narrow(0, start, b);
-            var x = Sampling.Noise.Normal(shape, dtype, device, g) * grid[0];
-            points.narrow(0, start, b).copy_(x);
+            var x = points.narrow(0, start, b);
             for (int i = 0; i + 1 < n; i++)
             {
                 var tCur = full(new[] { b }, grid[i], dtype: dtype, device: device);

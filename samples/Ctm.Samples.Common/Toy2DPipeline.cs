@@ -172,52 +172,19 @@ public static class Toy2DPipeline
 {
     public static MlpOptions Net(ToyConfig c) => new() { Dimension = 2, Hidden = c.Hidden, Blocks = c.Blocks, EmbeddingScale = c.EmbeddingScale };
 
-    /// <summary>Trains the teacher, or loads it from <paramref name="cachePath"/> when that file exists (and saves it there).</summary>
-    public static TrainedTeacher TrainTeacher(IToyData data, ToyConfig c, IProgress<(long Step, long Total, double Loss)>? progress = null, string cachePath = "")
+    /// <summary>The teacher's training options for <paramref name="c"/> (EDM's, with the config's learning rate, decay and P_mean/P_std).</summary>
+    public static EdmTrainingOptions TeacherOptions(ToyConfig c) => new()
     {
-        // One seed, one network: raw and EMA start from the same draws, independent of TorchSharp's global RNG.
-        using var g0 = new Generator(c.Seed + 100);
-        using var g1 = new Generator(c.Seed + 100);
-        var raw = new DenoiserMlp(Net(c), generator: g0);
-        var ema = new DenoiserMlp(Net(c), generator: g1);
-        if (cachePath.Length > 0 && System.IO.File.Exists(cachePath))
-        {
-            ema.load(cachePath);
-            ema.eval();
-            return new TrainedTeacher { Network = ema, Raw = raw, Schedule = c.Schedule, Seconds = 0 };
-        }
-        var sw = Stopwatch.StartNew();
-        using (var trainer = new EdmTeacherTrainer(new EdmDenoiser(raw, c.Schedule), new EdmDenoiser(ema, c.Schedule),
-                   new EdmTrainingOptions
-                   {
-                       LearningRate = c.TeacherLearningRate, Seed = c.Seed,
-                       Decay = c.TeacherDecay, DecayEndStep = Math.Max(1, c.TeacherSteps - 1), DecayFinalFactor = 0.01,
-                       PMean = c.TeacherPMean, PStd = c.TeacherPStd,
-                   }))
-        {
-            trainer.Train(g => (data.Sample(c.Batch, g), null), c.TeacherSteps,
-                progress: progress is null ? null : new SyncProgress<EdmTrainingProgress>(p => progress.Report((p.Step, c.TeacherSteps, p.Loss))));
-        }
-        ema.eval();
-        if (cachePath.Length > 0) { System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(cachePath))!); ema.save(cachePath); }
-        return new TrainedTeacher { Network = ema, Raw = raw, Schedule = c.Schedule, Seconds = sw.Elapsed.TotalSeconds };
-    }
+        LearningRate = c.TeacherLearningRate, Seed = c.Seed,
+        Decay = c.TeacherDecay, DecayEndStep = Math.Max(1, c.TeacherSteps - 1), DecayFinalFactor = 0.01,
+        PMean = c.TeacherPMean, PStd = c.TeacherPStd,
+    };
 
-    public static TrainedCtm TrainCtm(IToyData data, TrainedTeacher? teacher, ToyConfig c, IProgress<CtmTrainingProgress>? progress = null)
+    /// <summary>The CTM distillation's training options for <paramref name="c"/>.</summary>
+    public static CtmTrainingOptions DistillationOptions(ToyConfig c)
     {
-        if (c.CtmBatch is < 0 or 1)
-            throw new ArgumentOutOfRangeException(nameof(c), c.CtmBatch, "ToyConfig.CtmBatch (--ctm-batch) must be ≥ 2, or 0 for the teacher's batch.");
-        using var g0 = new Generator(c.Seed + 200);
-        using var g1 = new Generator(c.Seed + 200);
-        using var g2 = new Generator(c.Seed + 200);
-        using var gd = new Generator(c.Seed + 201);
-        var student = new TrajectoryMlp(Net(c), generator: g0);
-        var target = new TrajectoryMlp(Net(c), generator: g1);
-        var evalEma = new TrajectoryMlp(Net(c), generator: g2);
-        var disc = c.Gan ? new MlpDiscriminator(2, c.DiscriminatorHidden, 3, generator: gd) : null;
-        if (teacher is not null) StudentInitialization.FromTeacher(student, teacher.Network);
         long decayStart = (long)(c.CtmSteps * c.DecayStartFraction);
-        var options = new CtmTrainingOptions
+        return new CtmTrainingOptions
         {
             LearningRate = c.CtmLearningRate,
             DsmWeight = c.DsmWeight,
@@ -240,6 +207,81 @@ public static class Toy2DPipeline
             DecayFinalFactor = c.DecayFinalFactor,
             Seed = c.Seed + 1,
         };
+    }
+
+    /// <summary>
+    /// Every invalid setting of <paramref name="c"/>, checked before anything trains: the config's own (iterations,
+    /// batches, fractions) and what the library's validators say about the networks, the schedule and both trainers'
+    /// options built from it. Each message starts with the setting's name (<c>ToyConfig.Batch = 1: …</c>,
+    /// <c>EdmTrainingOptions.PStd = 0: …</c>); empty when the config is valid.
+    /// </summary>
+    public static List<string> Problems(ToyConfig c)
+    {
+        var problems = new List<string>();
+        void Need(bool ok, string setting, object value, string rule)
+        {
+            if (!ok) problems.Add(FormattableString.Invariant($"ToyConfig.{setting} = {value}: {rule}"));
+        }
+        Need(c.TeacherSteps >= 1, nameof(c.TeacherSteps), c.TeacherSteps, "must be ≥ 1.");
+        Need(c.CtmSteps >= 1, nameof(c.CtmSteps), c.CtmSteps, "must be ≥ 1.");
+        Need(c.Batch >= 2, nameof(c.Batch), c.Batch, "must be ≥ 2.");
+        Need(c.CtmBatch == 0 || c.CtmBatch >= 2, nameof(c.CtmBatch), c.CtmBatch, "must be ≥ 2, or 0 for the teacher's batch.");
+        Need(c.GanStartFraction is >= 0 and <= 1, nameof(c.GanStartFraction), c.GanStartFraction, "must lie in [0, 1] (a fraction of the CTM run).");
+        Need(c.DecayStartFraction is >= 0 and < 1, nameof(c.DecayStartFraction), c.DecayStartFraction, "must lie in [0, 1) (a fraction of the CTM run).");
+        Need(c.HuberC >= 0 && double.IsFinite(c.HuberC), nameof(c.HuberC), c.HuberC, "must be finite and ≥ 0 (0 = plain L2).");
+        Need(c.DiscriminatorHidden >= 1, nameof(c.DiscriminatorHidden), c.DiscriminatorHidden, "must be ≥ 1.");
+        Need(c.TrajectoryBank >= 0, nameof(c.TrajectoryBank), c.TrajectoryBank, "must be ≥ 0 (0 = a teacher segment per iteration).");
+        void Library(Action validate)
+        {
+            try { validate(); }
+            catch (ArgumentException e) { problems.Add(e.Message.Split(" (Parameter", 2)[0]); }
+        }
+        Library(() => Net(c).Validate());
+        Library(() => c.Schedule.Validate());
+        Library(() => TeacherOptions(c).Validate());
+        if (problems.Count == 0) Library(() => DistillationOptions(c).Validate());   // its steps derive from the fractions above
+        return problems;
+    }
+
+    /// <summary>Trains the teacher, or loads it from <paramref name="cachePath"/> when that file exists (and saves it there).</summary>
+    public static TrainedTeacher TrainTeacher(IToyData data, ToyConfig c, IProgress<(long Step, long Total, double Loss)>? progress = null, string cachePath = "")
+    {
+        // One seed, one network: raw and EMA start from the same draws, independent of TorchSharp's global RNG.
+        using var g0 = new Generator(c.Seed + 100);
+        using var g1 = new Generator(c.Seed + 100);
+        var raw = new DenoiserMlp(Net(c), generator: g0);
+        var ema = new DenoiserMlp(Net(c), generator: g1);
+        if (cachePath.Length > 0 && System.IO.File.Exists(cachePath))
+        {
+            ema.load(cachePath);
+            ema.eval();
+            return new TrainedTeacher { Network = ema, Raw = raw, Schedule = c.Schedule, Seconds = 0 };
+        }
+        var sw = Stopwatch.StartNew();
+        using (var trainer = new EdmTeacherTrainer(new EdmDenoiser(raw, c.Schedule), new EdmDenoiser(ema, c.Schedule), TeacherOptions(c)))
+        {
+            trainer.Train(g => (data.Sample(c.Batch, g), null), c.TeacherSteps,
+                progress: progress is null ? null : new SyncProgress<EdmTrainingProgress>(p => progress.Report((p.Step, c.TeacherSteps, p.Loss))));
+        }
+        ema.eval();
+        if (cachePath.Length > 0) { System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(cachePath))!); ema.save(cachePath); }
+        return new TrainedTeacher { Network = ema, Raw = raw, Schedule = c.Schedule, Seconds = sw.Elapsed.TotalSeconds };
+    }
+
+    public static TrainedCtm TrainCtm(IToyData data, TrainedTeacher? teacher, ToyConfig c, IProgress<CtmTrainingProgress>? progress = null)
+    {
+        if (c.CtmBatch is < 0 or 1)
+            throw new ArgumentOutOfRangeException(nameof(c), c.CtmBatch, "ToyConfig.CtmBatch (--ctm-batch) must be ≥ 2, or 0 for the teacher's batch.");
+        using var g0 = new Generator(c.Seed + 200);
+        using var g1 = new Generator(c.Seed + 200);
+        using var g2 = new Generator(c.Seed + 200);
+        using var gd = new Generator(c.Seed + 201);
+        var student = new TrajectoryMlp(Net(c), generator: g0);
+        var target = new TrajectoryMlp(Net(c), generator: g1);
+        var evalEma = new TrajectoryMlp(Net(c), generator: g2);
+        var disc = c.Gan ? new MlpDiscriminator(2, c.DiscriminatorHidden, 3, generator: gd) : null;
+        if (teacher is not null) StudentInitialization.FromTeacher(student, teacher.Network);
+        var options = DistillationOptions(c);
         var sw = Stopwatch.StartNew();
         CtmLossBreakdown? last = null;
         var (studentModel, targetModel) = (new CtmTrajectoryModel(student, c.Schedule), new CtmTrajectoryModel(target, c.Schedule));

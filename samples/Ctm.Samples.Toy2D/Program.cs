@@ -83,6 +83,25 @@ command.Validators.Add(c =>
     if (c.GetValue(pointBlur) is double h && h > 0 && !set.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
         c.AddError($"--blur sets the kernel width of a CSV --dataset; '{set}' is built in, with an exact density of its own. Drop --blur or give a .csv file.");
 });
+// Settings the pipeline or the library would reject once training starts are checked before anything runs and reported
+// by their flag (Run; ToyConfig and library option names map to the flags that set them).
+var flagOf = new Dictionary<string, string>
+{
+    ["ToyConfig.TeacherSteps"] = "--teacher-steps", ["ToyConfig.CtmSteps"] = "--ctm-steps", ["ToyConfig.Batch"] = "--batch",
+    ["ToyConfig.CtmBatch"] = "--ctm-batch", ["ToyConfig.GanStartFraction"] = "--gan-start", ["ToyConfig.DecayStartFraction"] = "--decay-start",
+    ["ToyConfig.HuberC"] = "--huber", ["ToyConfig.DiscriminatorHidden"] = "--disc-hidden", ["ToyConfig.TrajectoryBank"] = "--trajectory-bank",
+    ["MlpOptions.Hidden"] = "--hidden", ["MlpOptions.Blocks"] = "--blocks", ["MlpOptions.EmbeddingScale"] = "--emb-scale",
+    ["CtmOptions.SigmaMax"] = "--sigma-max",
+    ["EdmTrainingOptions.LearningRate"] = "--teacher-lr", ["EdmTrainingOptions.PMean"] = "--teacher-p-mean", ["EdmTrainingOptions.PStd"] = "--teacher-p-std",
+    ["CtmTrainingOptions.LearningRate"] = "--ctm-lr", ["CtmTrainingOptions.TargetEmaRate"] = "--target-ema", ["CtmTrainingOptions.EvalEmaRate"] = "--eval-ema",
+    ["CtmTrainingOptions.GridPoints"] = "--grid", ["CtmTrainingOptions.MaxTeacherSteps"] = "--max-teacher-steps",
+    ["CtmTrainingOptions.DiscriminatorLearningRate"] = "--disc-lr", ["CtmTrainingOptions.GanWeight"] = "--gan-weight",
+    ["CtmTrainingOptions.DecayFinalFactor"] = "--decay-final",
+};
+threads.Validators.Add(v =>
+{
+    if (v.GetValueOrDefault<int?>() is int t && t < 1) v.AddError($"--threads must be ≥ 1 (libtorch CPU threads per data set), got {t}.");
+});
 command.SetAction(r => Run(r));
 return SampleConsole.Run(command, args);
 
@@ -125,6 +144,13 @@ int Run(ParseResult r)
         TeacherDecay = Enum.Parse<LearningRateDecay>(r.GetValue(teacherDecay)!, ignoreCase: true),
         TeacherPMean = r.GetValue(teacherPMean), TeacherPStd = r.GetValue(teacherPStd),
     };
+    if (Toy2DPipeline.Problems(cfg) is { Count: > 0 } problems)
+    {
+        foreach (string problem in problems)
+            Console.Error.WriteLine(flagOf.TryGetValue(problem.Split(" = ", 2)[0], out var flag) ? $"{flag}: {problem}" : problem);
+        Console.Error.WriteLine("Nothing was trained; see --help for every option and its default.");
+        return 1;
+    }
     string output = r.GetValue(outDir)!;
     string key = r.GetValue(dataset)!;
     var sets = key == "both" ? new[] { ToyData.Create("ring"), ToyData.Create("checkerboard") }

@@ -20,6 +20,7 @@ public sealed record ToyConfig
 {
     // EDM's teacher defaults (declared before Quick: static initializers run in textual order).
     private static readonly EdmTrainingOptions Edm = new();
+    private static readonly CtmTrainingOptions Ctm = new();
 
     /// <summary>The smoke-run budgets of the demo's and the bench's <c>--quick</c>: 600 teacher and 300 CTM iterations, a
     /// bank of 8,192 trajectories, 4,000 samples per row for the k-NN scores and plots, 8,000 for SW2 and off-support.</summary>
@@ -67,6 +68,10 @@ public sealed record ToyConfig
     public bool Gan { get; init; } = true;
     public double GanStartFraction { get; init; } = 0.3;
     public double DsmWeight { get; init; } = 1.0;
+    /// <summary>P_mean of the DSM term's log-normal σ draw (official −1.2, <see cref="CtmTrainingOptions.DsmPMean"/>'s default).</summary>
+    public double DsmPMean { get; init; } = Ctm.DsmPMean;
+    /// <summary>P_std of the DSM term's log-normal σ draw (official 1.2, <see cref="CtmTrainingOptions.DsmPStd"/>'s default).</summary>
+    public double DsmPStd { get; init; } = Ctm.DsmPStd;
     public TeacherMode TeacherMode { get; init; } = TeacherMode.Teacher;
     /// <summary>Samples per row for the k-NN scores (precision, recall, density, coverage: O(N²)) and the plots.</summary>
     public int EvalSamples { get; init; } = 10_000;
@@ -188,6 +193,8 @@ public static class Toy2DPipeline
         {
             LearningRate = c.CtmLearningRate,
             DsmWeight = c.DsmWeight,
+            DsmPMean = c.DsmPMean,
+            DsmPStd = c.DsmPStd,
             TeacherMode = c.TeacherMode,
             GanEnabled = c.Gan,
             GanStartStep = (long)(c.CtmSteps * c.GanStartFraction),

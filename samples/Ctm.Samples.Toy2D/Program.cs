@@ -6,7 +6,7 @@
 //        [--sequential] [--hidden H] [--blocks B] [--emb-scale S] [--teacher-lr LR] [--grid N] [--max-teacher-steps K]
 //        [--disc-hidden H] [--disc-lr LR] [--huber C] [--sigma-max S] [--gan-weight W]
 //        [--lr-decay none|linear|cosine] [--decay-start FRACTION] [--decay-final FACTOR] [--trajectory-bank M]
-//        [--teacher-lr-decay none|linear|cosine]
+//        [--teacher-lr-decay none|linear|cosine] [--teacher-p-mean M] [--teacher-p-std S] [--dsm-p-mean M] [--dsm-p-std S]
 // The data sets train side by side, one core each (--sequential: one after the other on all cores).
 //   --help lists every option with its default; an unknown option is an error.
 using System;
@@ -64,13 +64,15 @@ var teacherDecay = SampleConsole.Option("--teacher-lr-decay", "Teacher learning-
 teacherDecay.AcceptOnlyFromAmong("none", "linear", "cosine");
 var teacherPMean = SampleConsole.Option("--teacher-p-mean", "P_mean of the teacher's log-normal noise-level draw (EDM -1.2).", defaults.TeacherPMean);
 var teacherPStd = SampleConsole.Option("--teacher-p-std", "P_std of the teacher's log-normal noise-level draw (EDM 1.2).", defaults.TeacherPStd);
+var dsmPMean = SampleConsole.Option("--dsm-p-mean", "P_mean of the DSM term's log-normal noise-level draw (official -1.2).", defaults.DsmPMean);
+var dsmPStd = SampleConsole.Option("--dsm-p-std", "P_std of the DSM term's log-normal noise-level draw (official 1.2).", defaults.DsmPStd);
 var decayStart = SampleConsole.Option("--decay-start", "Fraction of the CTM run where the decay starts (it ends at the last iteration).", defaults.DecayStartFraction);
 var decayFinal = SampleConsole.Option("--decay-final", "Final CTM learning rate as a fraction of --ctm-lr.", defaults.DecayFinalFactor);
 var command = new RootCommand("Ctm.Core 2-D demo: EDM teacher → CTM distillation → sampler table, quality targets and plots.")
 {
     dataset, pointBlur, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmBatch, ctmLr, ganStart, targetEma, evalEma, threads,
     reuseTeacher, sequential, hidden, blocks, embScale, teacherLr, grid, maxTeacherSteps, discHidden, discLr, huber, sigmaMax, ganWeight,
-    lrDecay, decayStart, decayFinal, bank, teacherDecay, teacherPMean, teacherPStd,
+    lrDecay, decayStart, decayFinal, bank, teacherDecay, teacherPMean, teacherPStd, dsmPMean, dsmPStd,
 };
 pointBlur.Validators.Add(v =>
 {
@@ -96,7 +98,7 @@ var flagOf = new Dictionary<string, string>
     ["CtmTrainingOptions.LearningRate"] = "--ctm-lr", ["CtmTrainingOptions.TargetEmaRate"] = "--target-ema", ["CtmTrainingOptions.EvalEmaRate"] = "--eval-ema",
     ["CtmTrainingOptions.GridPoints"] = "--grid", ["CtmTrainingOptions.MaxTeacherSteps"] = "--max-teacher-steps",
     ["CtmTrainingOptions.DiscriminatorLearningRate"] = "--disc-lr", ["CtmTrainingOptions.GanWeight"] = "--gan-weight",
-    ["CtmTrainingOptions.DecayFinalFactor"] = "--decay-final",
+    ["CtmTrainingOptions.DecayFinalFactor"] = "--decay-final", ["CtmTrainingOptions.DsmPMean"] = "--dsm-p-mean", ["CtmTrainingOptions.DsmPStd"] = "--dsm-p-std",
 };
 threads.Validators.Add(v =>
 {
@@ -143,6 +145,7 @@ int Run(ParseResult r)
         DecayFinalFactor = r.GetValue(decayFinal),
         TeacherDecay = Enum.Parse<LearningRateDecay>(r.GetValue(teacherDecay)!, ignoreCase: true),
         TeacherPMean = r.GetValue(teacherPMean), TeacherPStd = r.GetValue(teacherPStd),
+        DsmPMean = r.GetValue(dsmPMean), DsmPStd = r.GetValue(dsmPStd),
     };
     if (Toy2DPipeline.Problems(cfg) is { Count: > 0 } problems)
     {

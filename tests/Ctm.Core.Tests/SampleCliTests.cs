@@ -35,7 +35,7 @@ public sealed class SampleCliTests
 
     [Theory]
     [InlineData("Ctm.Samples.Toy2D", "--dataset|--quick|--teacher-steps|--ctm-steps|--no-gan|--no-dsm|--self-teacher|--seed|--out|--batch|--ctm-batch|--ctm-lr|--gan-start|--target-ema|--eval-ema|--threads|--reuse-teacher|[default: 16000, 300 with --quick]" +
-        "|--sequential|--hidden|--blocks|--emb-scale|--teacher-lr|--grid|--max-teacher-steps|--disc-hidden|--disc-lr|--huber|--sigma-max|--gan-weight|--trajectory-bank|[default: 65536, 8192 with --quick]|[default: 4]|--blur|--teacher-lr-decay|--teacher-p-mean|--teacher-p-std|[default: -1.2]")]
+        "|--sequential|--hidden|--blocks|--emb-scale|--teacher-lr|--grid|--max-teacher-steps|--disc-hidden|--disc-lr|--huber|--sigma-max|--gan-weight|--trajectory-bank|[default: 65536, 8192 with --quick]|[default: 4]|--blur|--teacher-lr-decay|--teacher-p-mean|--teacher-p-std|[default: -1.2]|--dsm-p-mean|--dsm-p-std")]
     [InlineData("Ctm.Samples.Mnist", "--quick|--out|--data|--threads|--teacher-steps|--ctm-steps|--max-teacher-steps|--gan-start|--uncond|--no-gan|--batch|--ctm-lr|--ema|--eval-every|--cache|--save-ctm")]
     [InlineData("Ctm.Samples.Editing", "--ctm|--quick|--uncond|--cache|--out|--data|--n|--nfe|--gamma|--stroke-t|--seed|--threads|[default: 8]")]
     [InlineData("Ctm.Samples.Gaussian2D", "--out|--n|--seed|[default: 4000]")]

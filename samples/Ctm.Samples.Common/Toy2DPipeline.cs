@@ -217,9 +217,10 @@ public static class Toy2DPipeline
     }
 
     /// <summary>
-    /// Every invalid setting of <paramref name="c"/>, checked before anything trains: the config's own (iterations,
-    /// batches, fractions) and what the library's validators say about the networks, the schedule and both trainers'
-    /// options built from it. Each message starts with the setting's name (<c>ToyConfig.Batch = 1: …</c>,
+    /// The invalid settings of <paramref name="c"/>, checked before anything trains: every failing check of the config's
+    /// own (iterations, batches, fractions), then the first failure each library validator reports for the network, the
+    /// schedule and the teacher's options built from it, and — when nothing else failed, since its steps derive from the
+    /// fractions — the distillation options'. Each message starts with the setting's name (<c>ToyConfig.Batch = 1: …</c>,
     /// <c>EdmTrainingOptions.PStd = 0: …</c>); empty when the config is valid.
     /// </summary>
     public static List<string> Problems(ToyConfig c)
@@ -231,7 +232,8 @@ public static class Toy2DPipeline
         }
         Need(c.TeacherSteps >= 1, nameof(c.TeacherSteps), c.TeacherSteps, "must be ≥ 1.");
         Need(c.CtmSteps >= 1, nameof(c.CtmSteps), c.CtmSteps, "must be ≥ 1.");
-        Need(c.Batch >= 2, nameof(c.Batch), c.Batch, "must be ≥ 2.");
+        Need(c.CtmBatch != 0 ? c.Batch >= 1 : c.Batch >= 2, nameof(c.Batch), c.Batch,
+            c.CtmBatch != 0 ? "must be ≥ 1." : "must be ≥ 2 (it is also the CTM's batch unless CtmBatch is set).");
         Need(c.CtmBatch == 0 || c.CtmBatch >= 2, nameof(c.CtmBatch), c.CtmBatch, "must be ≥ 2, or 0 for the teacher's batch.");
         Need(c.GanStartFraction is >= 0 and <= 1, nameof(c.GanStartFraction), c.GanStartFraction, "must lie in [0, 1] (a fraction of the CTM run).");
         Need(c.DecayStartFraction is >= 0 and < 1, nameof(c.DecayStartFraction), c.DecayStartFraction, "must lie in [0, 1) (a fraction of the CTM run).");

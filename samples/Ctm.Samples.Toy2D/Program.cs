@@ -96,7 +96,7 @@ var flagOf = new Dictionary<string, string>
     ["CtmOptions.SigmaMax"] = "--sigma-max",
     ["EdmTrainingOptions.LearningRate"] = "--teacher-lr", ["EdmTrainingOptions.PMean"] = "--teacher-p-mean", ["EdmTrainingOptions.PStd"] = "--teacher-p-std",
     ["CtmTrainingOptions.LearningRate"] = "--ctm-lr", ["CtmTrainingOptions.TargetEmaRate"] = "--target-ema", ["CtmTrainingOptions.EvalEmaRate"] = "--eval-ema",
-    ["CtmTrainingOptions.GridPoints"] = "--grid", ["CtmTrainingOptions.MaxTeacherSteps"] = "--max-teacher-steps",
+    ["CtmTrainingOptions.GridPoints"] = "--grid", ["CtmTrainingOptions.MaxTeacherSteps"] = "--max-teacher-steps (with --grid)",
     ["CtmTrainingOptions.DiscriminatorLearningRate"] = "--disc-lr", ["CtmTrainingOptions.GanWeight"] = "--gan-weight",
     ["CtmTrainingOptions.DecayFinalFactor"] = "--decay-final", ["CtmTrainingOptions.DsmPMean"] = "--dsm-p-mean", ["CtmTrainingOptions.DsmPStd"] = "--dsm-p-std",
 };

@@ -236,12 +236,13 @@ public sealed class CtmLoss : ICtmLoss, IDisposable
         _bank?.Dispose();
         _bank = null;
         using var outer = NewDisposeScope();
-        // Solve in chunks: on a GPU about 2^20 values per teacher call (few launches); on the CPU about 2^13, so the
-        // network's activations stay in the core's cache (2-D, hidden 128: 4,096 trajectories per call solve the bank
-        // 3x faster than all 65,536 at once, docs/performance.md). The bank's noise is drawn before solving, so the
-        // chunk changes only the speed; it never depends on the batch.
+        // Solve in chunks of about 2^20 values per teacher call (few launches), except for small samples on the CPU: about
+        // 2^13 values, so a vector network's activations stay close to the core (2-D, hidden 128: 4,096 trajectories per
+        // call solve the 65,536-trajectory bank in ~20 s instead of ~38 s, docs/performance.md). The bank's noise is drawn
+        // before solving, so the chunk changes only the speed (up to the last bits of the teacher's matrix products); it
+        // never depends on the batch.
         long perSample = Math.Max(1, x0.numel() / Math.Max(1, x0.shape[0]));
-        long values = x0.device_type == DeviceType.CPU ? 1L << 13 : 1L << 20;
+        long values = x0.device_type == DeviceType.CPU && perSample <= 64 ? 1L << 13 : 1L << 20;
         long chunk = Math.Max(1, Math.Min(_o.TrajectoryBankSize, Math.Max(values / perSample, 16)));
         _bank = TeacherTrajectoryBank.Build(_teacher!, _grid, _o.TrajectoryBankSize, x0.shape[1..], chunk,
             _o.Seed ^ 0x9E3779B97F4A7C15UL, x0.dtype, x0.device);

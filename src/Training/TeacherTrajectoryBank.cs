@@ -60,7 +60,9 @@ internal sealed class TeacherTrajectoryBank : IDisposable
             : null;
         var first = (long[])all.Clone();
         first[0] = size;
-        using (var z = Sampling.Noise.Normal(first, dtype, device, g)) points.narrow(0, 0, size).copy_(z).mul_(grid[0]);
+        using (var z = Sampling.Noise.Normal(first, dtype, device, g))
+        using (var start0 = points.narrow(0, 0, size))
+            start0.copy_(z).mul_(grid[0]);
         for (long start = 0; start < size; start += chunk)
         {
             using var scope = NewDisposeScope();

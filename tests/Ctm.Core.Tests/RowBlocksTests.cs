@@ -7,7 +7,9 @@ namespace Ctm.Core.Tests;
 
 /// <summary>
 /// The vector networks evaluate a large CPU batch without a graph in blocks of rows (RowBlocks, for the cache): the
-/// result equals the one-call forward, which a graph-building call still takes, for every shape of time input.
+/// result equals the one-call forward, which a graph-building call still takes, for every shape of time input
+/// ([B], [1], [B, 1], 0-dim, and the diagonal t = s). Bitwise on the machine measured; the test allows float32 rounding,
+/// since a BLAS may block a matrix product differently for another row count.
 /// </summary>
 [Collection("Torch")]
 public sealed class RowBlocksTests
@@ -40,7 +42,8 @@ public sealed class RowBlocksTests
         var s = rand(new long[] { Batch }, generator: g);                                   // per sample, all distinct
         var shared = full(new long[] { 1 }, 0.25f);                                           // one time for every row
         var column = full(new long[] { Batch, 1 }, -0.5f);                                    // [B, 1]
-        foreach (var (a, b) in new[] { (t, s), (t, t), (shared, s), (column, shared), (shared, shared) })
+        var scalar = tensor(0.7f);                                                            // 0-dim
+        foreach (var (a, b) in new[] { (t, s), (t, t), (shared, s), (column, shared), (shared, shared), (scalar, s), (scalar, scalar) })
         {
             var (blocked, whole) = Both(x, () => net.call(x, a, b));
             Assert.Equal(new[] { Batch, 2L }, blocked.shape);
@@ -55,7 +58,7 @@ public sealed class RowBlocksTests
         using var g = new Generator(8);
         var net = new DenoiserMlp(Options, generator: g);
         var x = randn(new long[] { Batch, 2 }, generator: g);
-        foreach (var c in new[] { rand(new long[] { Batch }, generator: g), full(new long[] { 1 }, 0.25f), full(new long[] { Batch, 1 }, -0.5f) })
+        foreach (var c in new[] { rand(new long[] { Batch }, generator: g), full(new long[] { 1 }, 0.25f), full(new long[] { Batch, 1 }, -0.5f), tensor(0.7f) })
         {
             var (blocked, whole) = Both(x, () => net.call(x, c));
             TensorAssert.Close(whole, blocked, 1e-5, 1e-6);

@@ -41,6 +41,30 @@ public class TeacherTrajectoryBankTests
     }
 
     [Fact]
+    public void TheSolveChunk_ChangesOnlyTheSpeed()
+    {
+        // The bank's noise is drawn for all trajectories before solving, so solving 64 or 1,000 or all at a time gives
+        // the same bank (CtmLoss picks the chunk by device and sample size).
+        using var m = new GaussianMixtureModel(new[] { 1.0, 2.0 }, new[] { new[] { -1.0, 0.5 }, new[] { 1.0, 0.0 } },
+            new[] { 0.2, 0.1 }, dtype: ScalarType.Float64);
+        var grid = KarrasSchedule.Sigmas(9, m.SigmaMin, m.SigmaMax, m.Rho);
+        const long size = 1000;
+        using var whole = TeacherTrajectoryBank.Build(m, grid, size, new long[] { 2 }, size, seed: 4, ScalarType.Float64, CPU);
+        using var rows = arange(size, dtype: ScalarType.Int64);
+        foreach (long chunk in new long[] { 64, 333 })
+        {
+            using var chunked = TeacherTrajectoryBank.Build(m, grid, size, new long[] { 2 }, chunk, seed: 4, ScalarType.Float64, CPU);
+            for (int n = 0; n < grid.Length; n++)
+            {
+                using var index = full(new[] { size }, n, dtype: ScalarType.Int64);
+                using var a = whole.At(index, rows);
+                using var b = chunked.At(index, rows);
+                Assert.True(b.allclose(a, rtol: 0, atol: 1e-12), $"chunk {chunk}, grid point {n}: max |Δ| {(a - b).abs().max().item<double>()}");
+            }
+        }
+    }
+
+    [Fact]
     public void ConditionalTeacher_EachTrajectoryEndsInItsOwnClass()
     {
         // Two classes at x = −1 and x = +1: the label the bank hands out with a row must be the one its trajectory was

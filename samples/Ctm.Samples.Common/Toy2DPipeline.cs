@@ -185,6 +185,10 @@ public static class Toy2DPipeline
         PMean = c.TeacherPMean, PStd = c.TeacherPStd,
     };
 
+    // The CTM batch rule, checked up front (Problems) and by TrainCtm: CtmLoss needs B ≥ 2; 0 means the teacher's batch.
+    private static bool ValidCtmBatch(int ctmBatch) => ctmBatch == 0 || ctmBatch >= 2;
+    private const string CtmBatchRule = "must be ≥ 2, or 0 for the teacher's batch.";
+
     /// <summary>The CTM distillation's training options for <paramref name="c"/>.</summary>
     public static CtmTrainingOptions DistillationOptions(ToyConfig c)
     {
@@ -234,7 +238,7 @@ public static class Toy2DPipeline
         Need(c.CtmSteps >= 1, nameof(c.CtmSteps), c.CtmSteps, "must be ≥ 1.");
         Need(c.CtmBatch != 0 ? c.Batch >= 1 : c.Batch >= 2, nameof(c.Batch), c.Batch,
             c.CtmBatch != 0 ? "must be ≥ 1." : "must be ≥ 2 (it is also the CTM's batch unless CtmBatch is set).");
-        Need(c.CtmBatch == 0 || c.CtmBatch >= 2, nameof(c.CtmBatch), c.CtmBatch, "must be ≥ 2, or 0 for the teacher's batch.");
+        Need(ValidCtmBatch(c.CtmBatch), nameof(c.CtmBatch), c.CtmBatch, CtmBatchRule);
         Need(c.GanStartFraction is >= 0 and <= 1, nameof(c.GanStartFraction), c.GanStartFraction, "must lie in [0, 1] (a fraction of the CTM run).");
         Need(c.DecayStartFraction is >= 0 and < 1, nameof(c.DecayStartFraction), c.DecayStartFraction, "must lie in [0, 1) (a fraction of the CTM run).");
         Need(c.HuberC >= 0 && double.IsFinite(c.HuberC), nameof(c.HuberC), c.HuberC, "must be finite and ≥ 0 (0 = plain L2).");
@@ -279,8 +283,8 @@ public static class Toy2DPipeline
 
     public static TrainedCtm TrainCtm(IToyData data, TrainedTeacher? teacher, ToyConfig c, IProgress<CtmTrainingProgress>? progress = null)
     {
-        if (c.CtmBatch is < 0 or 1)
-            throw new ArgumentOutOfRangeException(nameof(c), c.CtmBatch, "ToyConfig.CtmBatch (--ctm-batch) must be ≥ 2, or 0 for the teacher's batch.");
+        if (!ValidCtmBatch(c.CtmBatch))
+            throw new ArgumentOutOfRangeException(nameof(c), c.CtmBatch, "ToyConfig.CtmBatch (--ctm-batch) " + CtmBatchRule);
         using var g0 = new Generator(c.Seed + 200);
         using var g1 = new Generator(c.Seed + 200);
         using var g2 = new Generator(c.Seed + 200);

@@ -1,4 +1,3 @@
-using System.Linq;
 using Ctm.Samples;
 using Xunit;
 

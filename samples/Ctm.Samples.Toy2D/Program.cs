@@ -54,6 +54,8 @@ var grid = SampleConsole.Option("--grid", "N, the points of the CTM training gri
 var maxTeacherSteps = SampleConsole.Option("--max-teacher-steps", "K, the most teacher Heun steps between t and u.", defaults.MaxTeacherSteps);
 var bank = SampleConsole.Optional<int>("--trajectory-bank", $"Teacher trajectories solved once before distillation, from which x_t and x_u are drawn; 0 = a teacher ODE segment per iteration, the official scheme; off with --self-teacher [default: {defaults.TrajectoryBank}, {quickDefaults.TrajectoryBank} with --quick].");
 var discHidden = SampleConsole.Option("--disc-hidden", "Hidden width of the discriminator.", defaults.DiscriminatorHidden);
+var discFourier = SampleConsole.Option("--disc-fourier", "Random Fourier features of the discriminator's input (0 = raw coordinates).", defaults.DiscriminatorFourierFeatures);
+var discFourierScale = SampleConsole.Option("--disc-fourier-scale", "Standard deviation of the discriminator's Fourier frequencies, in cycles per unit.", defaults.DiscriminatorFourierScale);
 var discLr = SampleConsole.Option("--disc-lr", "Discriminator learning rate.", defaults.DiscriminatorLearningRate);
 var huber = SampleConsole.Option("--huber", "Pseudo-Huber constant c of the CTM distance (0 = plain L2).", defaults.HuberC);
 var sigmaMax = SampleConsole.Option("--sigma-max", "σ_max of the teacher's and the CTM's schedule.", defaults.SigmaMax);
@@ -71,7 +73,7 @@ var decayFinal = SampleConsole.Option("--decay-final", "Final CTM learning rate 
 var command = new RootCommand("Ctm.Core 2-D demo: EDM teacher → CTM distillation → sampler table, quality targets and plots.")
 {
     dataset, pointBlur, quick, teacherSteps, ctmSteps, noGan, noDsm, selfTeacher, seed, outDir, batch, ctmBatch, ctmLr, ganStart, targetEma, evalEma, threads,
-    reuseTeacher, sequential, hidden, blocks, embScale, teacherLr, grid, maxTeacherSteps, discHidden, discLr, huber, sigmaMax, ganWeight,
+    reuseTeacher, sequential, hidden, blocks, embScale, teacherLr, grid, maxTeacherSteps, discHidden, discFourier, discFourierScale, discLr, huber, sigmaMax, ganWeight,
     lrDecay, decayStart, decayFinal, bank, teacherDecay, teacherPMean, teacherPStd, dsmPMean, dsmPStd,
 };
 pointBlur.Validators.Add(v =>
@@ -91,7 +93,8 @@ var flagOf = new Dictionary<string, string>
 {
     ["ToyConfig.TeacherSteps"] = "--teacher-steps", ["ToyConfig.CtmSteps"] = "--ctm-steps", ["ToyConfig.Batch"] = "--batch",
     ["ToyConfig.CtmBatch"] = "--ctm-batch", ["ToyConfig.GanStartFraction"] = "--gan-start", ["ToyConfig.DecayStartFraction"] = "--decay-start",
-    ["ToyConfig.HuberC"] = "--huber", ["ToyConfig.DiscriminatorHidden"] = "--disc-hidden", ["ToyConfig.TrajectoryBank"] = "--trajectory-bank",
+    ["ToyConfig.HuberC"] = "--huber", ["ToyConfig.DiscriminatorHidden"] = "--disc-hidden",
+    ["ToyConfig.DiscriminatorFourierFeatures"] = "--disc-fourier", ["ToyConfig.DiscriminatorFourierScale"] = "--disc-fourier-scale", ["ToyConfig.TrajectoryBank"] = "--trajectory-bank",
     ["MlpOptions.Hidden"] = "--hidden", ["MlpOptions.Blocks"] = "--blocks", ["MlpOptions.EmbeddingScale"] = "--emb-scale",
     ["CtmOptions.SigmaMax"] = "--sigma-max",
     ["EdmTrainingOptions.LearningRate"] = "--teacher-lr", ["EdmTrainingOptions.PMean"] = "--teacher-p-mean", ["EdmTrainingOptions.PStd"] = "--teacher-p-std",
@@ -136,6 +139,8 @@ int Run(ParseResult r)
         MaxTeacherSteps = r.GetValue(maxTeacherSteps),
         TrajectoryBank = r.GetValue(bank) ?? d.TrajectoryBank,
         DiscriminatorHidden = r.GetValue(discHidden),
+        DiscriminatorFourierFeatures = r.GetValue(discFourier),
+        DiscriminatorFourierScale = r.GetValue(discFourierScale),
         DiscriminatorLearningRate = r.GetValue(discLr),
         HuberC = r.GetValue(huber),
         SigmaMax = r.GetValue(sigmaMax),

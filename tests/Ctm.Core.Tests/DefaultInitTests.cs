@@ -16,16 +16,17 @@ public sealed class DefaultInitTests
         torch.manual_seed(globalSeed); // a different global RNG state must not matter
         using var g = new Generator(seed);
         using var m = build(g);
-        return m.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+        return m.parameters().Select(p => (Tensor)p).Concat(m.buffers()).SelectMany(p => p.data<float>().ToArray()).ToArray();
     }
 
-    public static TheoryData<string> Networks => new() { "denoiser", "trajectory", "mlp-d", "conv-d" };
+    public static TheoryData<string> Networks => new() { "denoiser", "trajectory", "mlp-d", "mlp-d-fourier", "conv-d" };
 
     private static nn.Module Build(string kind, Generator g) => kind switch
     {
         "denoiser" => new DenoiserMlp(generator: g),
         "trajectory" => new TrajectoryMlp(generator: g),
         "mlp-d" => new MlpDiscriminator(2, generator: g),
+        "mlp-d-fourier" => new MlpDiscriminator(2, generator: g, fourierFeatures: 16),
         _ => new ConvDiscriminator(1, 16, 8, generator: g),
     };
 

@@ -67,28 +67,31 @@ public sealed class MlpDiscriminatorTests
         Assert.Equal(param, e.ParamName);
     }
 
-    /// <summary>The case the Fourier features are for: fakes of which 30 % lie on the segments between the eight modes of
-    /// a ring (std 0.05). After 600 hinge-loss steps the discriminator scores the bridge points well below the fakes on
-    /// the modes.</summary>
+    /// <summary>The case the Fourier features are for, as the one-step samples of the demo's 25-Gaussian grid fail: fakes of
+    /// which 10 % lie in the gaps between neighbouring modes (5 × 5 modes 0.5 apart, std 0.05). After 300 hinge-loss steps
+    /// the discriminator scores the gap points well below the fakes on the modes. (On raw coordinates the same network
+    /// separated them by −0.04 to 0.13 logits after 1,000 steps on three seeds; with the features by 1.4–1.7 after 250.)</summary>
     [Fact]
     public void WithFourierFeatures_ItSeesSamplesBetweenModes()
     {
         using var scope = NewDisposeScope();
-        using var ring = GaussianMixtureModel.Ring(8, 1.0, 0.05, dtype: ScalarType.Float32);
+        var means = new double[25][];
+        for (int i = 0; i < 5; i++) for (int j = 0; j < 5; j++) means[5 * i + j] = new[] { -1.0 + 0.5 * i, -1.0 + 0.5 * j };
+        using var grid = new GaussianMixtureModel(Enumerable.Repeat(1.0 / 25, 25).ToArray(), means, Enumerable.Repeat(0.05, 25).ToArray());
         using var g = new Generator(11);
-        const int n = 4000, bridges = 1200;
-        var real = ring.SampleData(n, g);
-        // bridge points: uniform on the chord between mode i and mode i + 1
-        var i = randint(0, 8, new long[] { bridges }, generator: g).to_type(ScalarType.Float32);
-        var u = rand(new long[] { bridges, 1 }, generator: g);
-        var a = stack(new[] { (i * Math.PI / 4).cos(), (i * Math.PI / 4).sin() }, 1);
-        var b = stack(new[] { ((i + 1) * Math.PI / 4).cos(), ((i + 1) * Math.PI / 4).sin() }, 1);
-        var onBridge = a + u * (b - a);
-        var fake = cat(new[] { ring.SampleData(n - bridges, g), onBridge }, 0);
+        const int n = 4000, gaps = 400;
+        var real = grid.SampleData(n, g);
+        // gap points: from a mode towards its right or upper neighbour, uniform over the middle 60 % of the way
+        var corner = randint(0, 5, new long[] { gaps, 2 }, generator: g).to_type(ScalarType.Float32);
+        var vertical = randint(0, 2, new long[] { gaps }, generator: g).to_type(ScalarType.Float32);
+        var step = stack(new[] { vertical, 1 - vertical }, 1);
+        corner = minimum(corner, 4 - step);
+        var u = 0.2f + 0.6f * rand(new long[] { gaps, 1 }, generator: g);
+        var fake = cat(new[] { grid.SampleData(n - gaps, g), -1 + 0.5f * (corner + u * step) }, 0);
 
         using var d = new MlpDiscriminator(2, 128, 3, generator: new Generator(1), fourierFeatures: 64, fourierScale: 1.0);
         using var opt = new RectifiedAdam(d.parameters(), 2e-3, beta1: 0.5, beta2: 0.9);
-        for (int step = 0; step < 600; step++)
+        for (int it = 0; it < 300; it++)
         {
             using var s = NewDisposeScope();
             opt.ZeroGrad();
@@ -99,7 +102,7 @@ public sealed class MlpDiscriminatorTests
         }
         using var noGrad = no_grad();
         var logits = d.call(fake);
-        double onModes = logits[..(n - bridges)].mean().item<float>(), between = logits[(n - bridges)..].mean().item<float>();
-        Assert.True(between < onModes - 0.5, $"bridge fakes {between:F3}, fakes on the modes {onModes:F3}");
+        double onModes = logits[..(n - gaps)].mean().item<float>(), between = logits[(n - gaps)..].mean().item<float>();
+        Assert.True(between < onModes - 0.7, $"gap fakes {between:F3}, fakes on the modes {onModes:F3}");
     }
 }

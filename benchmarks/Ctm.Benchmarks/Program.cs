@@ -7,6 +7,7 @@
 //   ./build.sh bench perf-sampling [bdn args]  the original BenchmarkDotNet sampling throughput (CTM MLP, teacher Heun)
 //   ./build.sh bench toy2d [--quick] [--seeds 0,1,2] [--laws ring,checkerboard,FILE.csv] [--ablations] [--out DIR]  2-D targets over seeds (demo settings), plus ablations
 //   ./build.sh bench toy2d-nfe2 [--quick] [--seeds 0] [--laws ring,checkerboard,FILE.csv] [--cache DIR]  where NFE 2 should stop in between (γ = 0 via every training-grid point; γ > 0)
+//   ./build.sh bench toy2d-disc [--quick] [--seeds 0] [--laws grid,ring,swissroll] [--cache DIR] [--train-disc-fourier 0]  can the GAN's discriminator see one-step samples between modes (raw coordinates vs Fourier features)
 //   ./build.sh bench likelihood [--quick] [--threads N]  PF-ODE likelihood vs closed forms; NLL of a trained 2-D CTM
 //   ./build.sh bench mnist [--quick] [--data DIR]  MNIST: classifier (FD features), teacher, CTM with GAN; FD table and targets
 //   ./build.sh bench mnist-gamma [--quick] [--data DIR] [--cache DIR]  the γ × NFE study on the cached (or freshly trained) MNIST models
@@ -57,6 +58,21 @@ toy2dNfe2.SetAction(r =>
 {
     string cache = r.GetValue(nfe2Cache)!;
     Toy2DNfe2Study.Run(r.GetValue(quick), LawList(r.GetValue(laws)!), SeedList(r.GetValue(nfe2Seeds)!), r.GetValue(quick) ? cache + "-quick" : cache);
+    return 0;
+});
+var discLaws = SampleConsole.Option("--laws", $"2-D laws, comma-separated: {string.Join(", ", ToyData.Keys)}, or paths of CSV files of points x,y.", "grid,ring,swissroll");
+discLaws.Validators.Add(v =>
+{
+    foreach (var key in (v.GetValueOrDefault<string>() ?? "").Split(',', StringSplitOptions.TrimEntries))
+        if (ToyData.Problem(key) is { } problem) v.AddError($"--laws: {problem.TrimEnd('.')} (a comma-separated list).");
+});
+var trainFourier = SampleConsole.Option("--train-disc-fourier", "Fourier features of the discriminator the CTMs are distilled with (0 = raw coordinates, the demo before the twelfth round).", 0);
+var toy2dDisc = new Command("toy2d-disc", "Can the GAN's discriminator see the CTM's one-step samples between modes? Raw coordinates vs random Fourier features, on the demo's 2-D models.") { quick, nfe2Seeds, discLaws, nfe2Cache, trainFourier };
+toy2dDisc.SetAction(r =>
+{
+    string cache = r.GetValue(nfe2Cache)!;
+    Toy2DDiscriminatorStudy.Run(r.GetValue(quick), LawList(r.GetValue(discLaws)!), SeedList(r.GetValue(nfe2Seeds)!), r.GetValue(quick) ? cache + "-quick" : cache,
+        r.GetValue(trainFourier));
     return 0;
 });
 var likelihood = new Command("likelihood", "Exact likelihood checks and the NLL of a trained 2-D CTM.") { quick, threads };
@@ -144,7 +160,7 @@ var killChild = new Command("kill-save-child", "The training child of kill-save 
 killChild.Hidden = true;
 killChild.SetAction(r => KillDuringSaveReport.Child(r.GetValue(killDir)!, r.GetValue(killSteps)));
 
-var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, toy2dNfe2, likelihood, mnist, mnistGamma, mnistSamplers, adm, perf, bf16, sampling, killSave, killChild };
+var root = new RootCommand("Ctm.Core benchmarks and quality reports.") { quality, toy2d, toy2dNfe2, toy2dDisc, likelihood, mnist, mnistGamma, mnistSamplers, adm, perf, bf16, sampling, killSave, killChild };
 root.SetAction(_ => { QualityReport.Run(Array.Empty<string>()); return 0; });
 return SampleConsole.Run(root, args);
 

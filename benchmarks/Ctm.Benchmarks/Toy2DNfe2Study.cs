@@ -88,7 +88,7 @@ public static class Toy2DNfe2Study
         return text.ToString();
     }
 
-    private static TrainedCtm LoadOrTrainCtm(IToyData data, TrainedTeacher teacher, ToyConfig c, string path)
+    internal static TrainedCtm LoadOrTrainCtm(IToyData data, TrainedTeacher teacher, ToyConfig c, string path)
     {
         if (!File.Exists(path))
         {

@@ -28,6 +28,8 @@ public sealed class ToyConfigTests
         { "teacher-p-std", "EdmTrainingOptions.PStd = 0" },
         { "grid", "CtmTrainingOptions.GridPoints = 1" },
         { "ctm-lr", "CtmTrainingOptions.LearningRate = 2" },
+        { "disc-fourier", "ToyConfig.DiscriminatorFourierFeatures = -1" },
+        { "disc-fourier-scale", "ToyConfig.DiscriminatorFourierScale = 0" },
     };
 
     [Theory]
@@ -44,6 +46,8 @@ public sealed class ToyConfigTests
             "sigma-max" => new ToyConfig { SigmaMax = 0.001 },
             "teacher-p-std" => new ToyConfig { TeacherPStd = 0 },
             "grid" => new ToyConfig { GridPoints = 1 },
+            "disc-fourier" => new ToyConfig { DiscriminatorFourierFeatures = -1 },
+            "disc-fourier-scale" => new ToyConfig { DiscriminatorFourierScale = 0 },
             _ => new ToyConfig { CtmLearningRate = 2 },
         };
         var culture = System.Globalization.CultureInfo.CurrentCulture;

@@ -35,12 +35,10 @@ var seeds = SampleConsole.Option("--seeds", "Seeds of the full-objective runs, c
 var ablations = SampleConsole.Flag("--ablations", "Also run the ablations (no GAN, λ_DSM = 0, self-teacher) on the first seed.");
 var toyOut = SampleConsole.Option("--out", "Output folder for the plots and the teacher cache.", "artifacts/toy2d-report");
 var toyLr = SampleConsole.Optional<double>("--ctm-lr", "CTM learning rate [default: the demo's].");
-var laws = SampleConsole.Option("--laws", $"2-D laws, comma-separated: {string.Join(", ", ToyData.Keys)}, or paths of CSV files of points x,y.", "ring,checkerboard");
+var laws = LawsOption("ring,checkerboard");
 laws.Validators.Add(v =>
 {
     var keys = (v.GetValueOrDefault<string>() ?? "").Split(',', StringSplitOptions.TrimEntries);
-    foreach (var key in keys)
-        if (ToyData.Problem(key) is { } problem) v.AddError($"--laws: {problem.TrimEnd('.')} (a comma-separated list).");
     // Plots and tables are named after a law's key, a point file's after its file name.
     foreach (var clash in keys.GroupBy(Path.GetFileName).Where(g => g.Count() > 1))
         v.AddError($"--laws: '{clash.Key}' is named more than once ({string.Join(", ", clash)}); plots and tables are named after the file name, so rename one.");
@@ -60,12 +58,7 @@ toy2dNfe2.SetAction(r =>
     Toy2DNfe2Study.Run(r.GetValue(quick), LawList(r.GetValue(laws)!), SeedList(r.GetValue(nfe2Seeds)!), r.GetValue(quick) ? cache + "-quick" : cache);
     return 0;
 });
-var discLaws = SampleConsole.Option("--laws", $"2-D laws, comma-separated: {string.Join(", ", ToyData.Keys)}, or paths of CSV files of points x,y.", "grid,ring,swissroll");
-discLaws.Validators.Add(v =>
-{
-    foreach (var key in (v.GetValueOrDefault<string>() ?? "").Split(',', StringSplitOptions.TrimEntries))
-        if (ToyData.Problem(key) is { } problem) v.AddError($"--laws: {problem.TrimEnd('.')} (a comma-separated list).");
-});
+var discLaws = LawsOption("grid,ring,swissroll");
 var trainFourier = SampleConsole.Option("--train-disc-fourier", "Fourier features of the discriminator the CTMs are distilled with (0 = raw coordinates, the demo before the twelfth round).", 0);
 var toy2dDisc = new Command("toy2d-disc", "Can the GAN's discriminator see the CTM's one-step samples between modes? Raw coordinates vs random Fourier features, on the demo's 2-D models.") { quick, nfe2Seeds, discLaws, nfe2Cache, trainFourier };
 toy2dDisc.SetAction(r =>
@@ -167,3 +160,15 @@ return SampleConsole.Run(root, args);
 // The comma-separated values of --seeds and --laws (the laws' names are checked by the option's validator).
 static ulong[] SeedList(string value) => value.Split(',').Select(v => ulong.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 static string[] LawList(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+// --laws of the 2-D verbs: law keys or CSV paths, each checked when the command line is parsed.
+static System.CommandLine.Option<string> LawsOption(string defaults)
+{
+    var option = SampleConsole.Option("--laws", $"2-D laws, comma-separated: {string.Join(", ", ToyData.Keys)}, or paths of CSV files of points x,y.", defaults);
+    option.Validators.Add(v =>
+    {
+        foreach (var key in (v.GetValueOrDefault<string>() ?? "").Split(',', StringSplitOptions.TrimEntries))
+            if (ToyData.Problem(key) is { } problem) v.AddError($"--laws: {problem.TrimEnd('.')} (a comma-separated list).");
+    });
+    return option;
+}

@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Tasks;
 using Ctm.Core.Networks;
@@ -51,10 +50,8 @@ public static class Toy2DDiscriminatorStudy
     {
         torch.set_num_threads(1);
         using var data = ToyData.Create(law);
-        string key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(c.ToString())))[..12];
-        string stem = Path.Combine(cacheDir, $"ctm-{ToyData.CacheKey(data)}-s{c.Seed}-{key}");
         using var teacher = Toy2DPipeline.TrainTeacher(data, c, cachePath: Toy2DRun.TeacherCachePath(cacheDir, data, c));
-        using var ctm = Toy2DNfe2Study.LoadOrTrainCtm(data, teacher, c, stem + ".bin");
+        using var ctm = Toy2DNfe2Study.LoadOrTrainCtm(data, teacher, c, Toy2DNfe2Study.CtmCachePath(cacheDir, data, c));
         using var scope = NewDisposeScope();
         using var g = new Generator(c.Seed + 700);
         const int n = 20_000;
@@ -81,8 +78,8 @@ public static class Toy2DDiscriminatorStudy
             {
                 using var s = NewDisposeScope();
                 opt.ZeroGrad();
-                var loss = nn.functional.relu(1 - d.call(real.index_select(0, randint(0, n, new long[] { 256 }, generator: gb)))).mean()
-                    + nn.functional.relu(1 + d.call(fake.index_select(0, randint(0, n, new long[] { 256 }, generator: gb)))).mean();
+                var loss = CtmLoss.HingeLoss(d.call(real.index_select(0, randint(0, n, new long[] { 256 }, generator: gb))),
+                    d.call(fake.index_select(0, randint(0, n, new long[] { 256 }, generator: gb))));
                 loss.backward();
                 opt.Step();
             }

@@ -45,13 +45,10 @@ public static class Toy2DNfe2Study
     {
         torch.set_num_threads(1);
         using var data = ToyData.Create(law);
-        // Every setting of the run (the record's text) decides the CTM, so its hash names the file: a changed default
-        // trains a new model instead of loading a stale one.
-        string key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(c.ToString())))[..12];
-        string stem = Path.Combine(cacheDir, $"ctm-{ToyData.CacheKey(data)}-s{c.Seed}-{key}");
-        Console.WriteLine($"{law}, seed {c.Seed}: CTM {stem}.bin ({(File.Exists(stem + ".bin") ? "cached" : "training it")})");
+        string ctmPath = CtmCachePath(cacheDir, data, c);
+        Console.WriteLine($"{law}, seed {c.Seed}: CTM {ctmPath} ({(File.Exists(ctmPath) ? "cached" : "training it")})");
         using var teacher = Toy2DPipeline.TrainTeacher(data, c, cachePath: Toy2DRun.TeacherCachePath(cacheDir, data, c));
-        using var ctm = LoadOrTrainCtm(data, teacher, c, stem + ".bin");
+        using var ctm = LoadOrTrainCtm(data, teacher, c, ctmPath);
 
         int n = c.EvalSamples;
         using var scorer = new ToyScorer(data, c);   // the demo's reference, directions and sampling noise for this seed
@@ -86,6 +83,14 @@ public static class Toy2DNfe2Study
         foreach (double gm in new[] { 0.3, 0.5, 1.0 })
             Line($"γ={gm} NFE 2 (default grid)", Score("CTM", 2, g => gamma.Sample(n, gm, 2, generator: g)));
         return text.ToString();
+    }
+
+    /// <summary>The cached CTM's file: every setting of the run (the record's text) decides the CTM, so its hash names the
+    /// file, and a changed default trains a new model instead of loading a stale one.</summary>
+    internal static string CtmCachePath(string cacheDir, IToyData data, ToyConfig c)
+    {
+        string key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(c.ToString())))[..12];
+        return Path.Combine(cacheDir, $"ctm-{ToyData.CacheKey(data)}-s{c.Seed}-{key}.bin");
     }
 
     internal static TrainedCtm LoadOrTrainCtm(IToyData data, TrainedTeacher teacher, ToyConfig c, string path)

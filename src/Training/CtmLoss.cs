@@ -149,10 +149,15 @@ public sealed class CtmLoss : ICtmLoss, IDisposable
                 : DrawEstimate(x0, labels, generator, _o.MaxTeacherSteps, _o.StepStrategy);
         var realLogits = _discriminator.call(x0);
         var fakeLogits = _discriminator.call(fake.detach());
-        var loss = nn.functional.relu(1 - realLogits).mean() + nn.functional.relu(1 + fakeLogits).mean();
+        var loss = HingeLoss(realLogits, fakeLogits);
         var terms = new Dictionary<string, double> { [CtmLossTerms.GanDiscriminator] = Item(loss) };
         return new CtmLossResult(loss.MoveToOuterDisposeScope(), new CtmLossBreakdown(terms, k: k));
     }
+
+    /// <summary>The discriminator's hinge loss mean(relu(1 − D(real))) + mean(relu(1 + D(fake))) (official
+    /// <c>d_loss</c>); also what the discriminator studies train with.</summary>
+    internal static Tensor HingeLoss(Tensor realLogits, Tensor fakeLogits) =>
+        nn.functional.relu(1 - realLogits).mean() + nn.functional.relu(1 + fakeLogits).mean();
 
     /// <summary>x_est (with graph) and x_tgt (without) for one draw of (k, t, u, s, z).</summary>
     internal (Tensor Estimate, Tensor Target) EstimateAndTarget(Tensor x0, Tensor? labels, Generator generator, int k, bool estimateOnly = false)

@@ -95,8 +95,8 @@ public sealed class MlpDiscriminatorTests
         {
             using var s = NewDisposeScope();
             opt.ZeroGrad();
-            var loss = nn.functional.relu(1 - d.call(real.index_select(0, randint(0, n, new long[] { 256 }, generator: g)))).mean()
-                + nn.functional.relu(1 + d.call(fake.index_select(0, randint(0, n, new long[] { 256 }, generator: g)))).mean();
+            var loss = CtmLoss.HingeLoss(d.call(real.index_select(0, randint(0, n, new long[] { 256 }, generator: g))),
+                d.call(fake.index_select(0, randint(0, n, new long[] { 256 }, generator: g))));
             loss.backward();
             opt.Step();
         }
